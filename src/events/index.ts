@@ -1,0 +1,33 @@
+// The event model: envelope, catalog, naming rule, tracing and Kafka mapping. Depends on valibot alone.
+export * from "./catalog/index.ts";
+export { createEvent, type CreateEventOptions } from "./create.ts";
+export {
+  DEFAULT_MAX_EVENT_BYTES,
+  type EventEnvelope,
+  EventMetadata,
+  METADATA_VALUE_MAX_LENGTH,
+  type UnknownEvent,
+  UnknownEventSchema,
+} from "./envelope.ts";
+export { type EventIssue, ValidationError } from "./errors.ts";
+export { DomainEventSchema } from "./event-schema.ts";
+export { EventId, SafeId, SAFE_ID_MAX_LENGTH, SAFE_ID_PATTERN } from "./identifiers.ts";
+export { checkEventTypeName, EVENT_TYPE_PATTERN, IRREGULAR_PAST_TENSE, NAMING_EXCEPTIONS } from "./naming.ts";
+export { parseEvent, type ParseOptions, type ParseResult, validateEvent } from "./parse.ts";
+export { eventToJson, serializeEvent } from "./serialize.ts";
+export { normalizeTimestamp, Timestamp } from "./timestamp.ts";
+export { childMetadata, type ChainStart, CORRELATION_ID_HEADER, createChildEvent, startChain } from "./tracing.ts";
+export {
+  AGENT_RESULTS,
+  AGENT_TASKS,
+  AUDIT_EVENTS,
+  AUDIT_TOPICS,
+  EVENT_ROUTES,
+  type EventHeaders,
+  kafkaHeaders,
+  messageKey,
+  TASK_EVENTS,
+  type Topic,
+  topicOf,
+  TOPICS,
+} from "./topics.ts";

@@ -1,0 +1,94 @@
+import type { DomainEvent, EventData, EventType } from "./catalog/index.ts";
+import type { EventEnvelope } from "./envelope.ts";
+
+/*
+ * Where each event type lives in Kafka, and what it is keyed by. Every type is on exactly one topic, so a
+ * reader of all four (the audit agent) sees every event once. The key picks the partition, so all events with
+ * the same key are read in the order they were written.
+ *
+ * | event types                                             | topic         | key         |
+ * |---------------------------------------------------------|---------------|-------------|
+ * | task.created, task.started, task.completed, task.failed | task-events   | task_id     |
+ * | task.assigned                                           | agent-tasks   | task_id     |
+ * | agent.registered, agent.heartbeat                       | agent-results | agent_id    |
+ * | agent.task.accepted, agent.task.completed, .failed      | agent-results | task_id     |
+ * | workflow.started, workflow.step.completed,              | agent-results | workflow_id |
+ * |   workflow.completed, workflow.failed                   |               |             |
+ * | notification.sent                                       | audit-events  | task_id     |
+ *
+ * Why:
+ * - task-events carries the lifecycle every task-aware agent (e-mail, Slack) follows.
+ * - task.assigned is the dispatch itself, so it goes to agent-tasks: workers read that topic alone and are not
+ *   woken by lifecycle traffic they would ignore.
+ * - agent-results is what the orchestrator reads. Agent reports and the orchestrator's own workflow.* facts
+ *   share it, so an orchestrator restarting replays one topic to rebuild its state.
+ * - agent.task.* is keyed by task, not agent: a task that fails on one agent and is accepted by another keeps
+ *   its reports in order.
+ * - notification.sent records a side effect nobody acts on; it is kept for compliance only.
+ */
+
+export const TASK_EVENTS = "task-events";
+export const AGENT_TASKS = "agent-tasks";
+export const AGENT_RESULTS = "agent-results";
+export const AUDIT_EVENTS = "audit-events";
+
+export const TOPICS = [TASK_EVENTS, AGENT_TASKS, AGENT_RESULTS, AUDIT_EVENTS] as const;
+export type Topic = (typeof TOPICS)[number];
+
+/** The audit agent subscribes to every topic; the mapping above guarantees it sees each event once. */
+export const AUDIT_TOPICS: readonly Topic[] = TOPICS;
+
+// Data objects are loose (they carry an index signature), so the declared keys are picked out first.
+type DeclaredKeys<X> = keyof { [K in keyof X as string extends K ? never : number extends K ? never : K]: X[K] };
+
+/** Declared keys of `EventData<T>` that are required strings, i.e. usable as a message key. */
+type KeyField<T extends EventType> = {
+  [K in DeclaredKeys<EventData<T>>]: EventData<T>[K] extends string ? K : never;
+}[DeclaredKeys<EventData<T>>];
+
+export interface EventRoute<T extends EventType> {
+  readonly topic: Topic;
+  readonly key: KeyField<T>;
+}
+
+export const EVENT_ROUTES = {
+  "task.created": { topic: TASK_EVENTS, key: "task_id" },
+  "task.assigned": { topic: AGENT_TASKS, key: "task_id" },
+  "task.started": { topic: TASK_EVENTS, key: "task_id" },
+  "task.completed": { topic: TASK_EVENTS, key: "task_id" },
+  "task.failed": { topic: TASK_EVENTS, key: "task_id" },
+  "agent.registered": { topic: AGENT_RESULTS, key: "agent_id" },
+  "agent.heartbeat": { topic: AGENT_RESULTS, key: "agent_id" },
+  "agent.task.accepted": { topic: AGENT_RESULTS, key: "task_id" },
+  "agent.task.completed": { topic: AGENT_RESULTS, key: "task_id" },
+  "agent.task.failed": { topic: AGENT_RESULTS, key: "task_id" },
+  "workflow.started": { topic: AGENT_RESULTS, key: "workflow_id" },
+  "workflow.step.completed": { topic: AGENT_RESULTS, key: "workflow_id" },
+  "workflow.completed": { topic: AGENT_RESULTS, key: "workflow_id" },
+  "workflow.failed": { topic: AGENT_RESULTS, key: "workflow_id" },
+  "notification.sent": { topic: AUDIT_EVENTS, key: "task_id" },
+} as const satisfies { readonly [T in EventType]: EventRoute<T> };
+
+export function topicOf(type: EventType): Topic {
+  return EVENT_ROUTES[type].topic;
+}
+
+/** The entity id the event is about; Kafka hashes it to pick the partition. */
+export function messageKey(event: DomainEvent): string {
+  const data: Readonly<Record<string, unknown>> = event.data;
+  return data[EVENT_ROUTES[event.event_type].key] as string;
+}
+
+/** Header names, equal to the envelope's own field names. */
+export const HEADER_NAMES = ["event_type", "correlation_id", "causation_id", "source"] as const;
+export type EventHeaders = Record<(typeof HEADER_NAMES)[number], string>;
+
+/** The envelope fields routing needs, copied into Kafka headers so a router never parses the JSON value. */
+export function kafkaHeaders(event: EventEnvelope): EventHeaders {
+  return {
+    event_type: event.event_type,
+    correlation_id: event.metadata.correlation_id,
+    causation_id: event.metadata.causation_id,
+    source: event.metadata.source,
+  };
+}
