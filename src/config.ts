@@ -1,0 +1,140 @@
+import { join } from "node:path";
+import * as v from "valibot";
+import { ConfigError } from "./errors.ts";
+import { kafkaPropertiesFromEnv } from "./kafka/properties-from-env.ts";
+
+export const ROLES = ["api", "email", "slack", "audit", "all"] as const;
+export type Role = (typeof ROLES)[number];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+// Settings the project reads itself; everything else named KAFKA_* goes to librdkafka untouched.
+const PROJECT_KAFKA_SETTINGS = new Set(["KAFKA_TOPIC_PARTITIONS", "KAFKA_TOPIC_REPLICATION_FACTOR"]);
+
+const integer = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d+$/, "must be a whole number"),
+    v.transform(Number),
+    v.number(),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+const flag = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toLowerCase(),
+  v.picklist(["true", "false", "1", "0", "yes", "no"], "must be true or false"),
+  v.transform((value) => ["true", "1", "yes"].includes(value)),
+);
+const text = v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty"));
+const url = v.pipe(v.string(), v.trim(), v.url("must be a URL"), v.startsWith("http", "must be an http(s) URL"));
+const domain = v.pipe(text, v.regex(/^[A-Za-z0-9.-]+$/, "must be a domain name such as example.com"));
+
+/** Every environment setting, validated once at start-up; defaults are the development setup. */
+const EnvSchema = v.object({
+  HTTP_HOST: v.optional(text, "127.0.0.1"),
+  HTTP_PORT: v.optional(integer(0, 65535), "8080"),
+  LOG_LEVEL: v.optional(v.picklist(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), "info"),
+  DATA_DIR: v.optional(text, "./agent-events-data"),
+  LIBRDKAFKA_PATH: v.optional(text),
+  KAFKA_BOOTSTRAP_SERVERS: v.optional(text),
+  KAFKA_TOPIC_PARTITIONS: v.optional(integer(1, 10_000), "3"),
+  KAFKA_TOPIC_REPLICATION_FACTOR: v.optional(integer(1, 10), "1"),
+  API_TOKENS: v.optional(v.string()),
+  API_PUBLISH_TIMEOUT_MS: v.optional(integer(100, 120_000), "5000"),
+  HANDLER_MAX_RETRIES: v.optional(integer(0, 100), "5"),
+  HANDLER_RETRY_BACKOFF_MS: v.optional(integer(1, 600_000), "200"),
+  EMAIL_DOMAIN: v.optional(domain, "example.com"),
+  EMAIL_FROM: v.optional(text, "agent-events@localhost"),
+  SMTP_HOST: v.optional(text),
+  SMTP_PORT: v.optional(integer(1, 65535)),
+  SMTP_SECURE: v.optional(flag, "false"),
+  SMTP_USER: v.optional(text),
+  SMTP_PASSWORD: v.optional(v.string()),
+  SLACK_WEBHOOK_URL: v.optional(url),
+  AUDIT_LOG_DIR: v.optional(text),
+  OUTBOX_DIR: v.optional(text),
+});
+
+export interface Config {
+  role: Role;
+  http: { host: string; port: number };
+  logLevel: string;
+  dataDir: string;
+  librdkafkaPath: string | undefined;
+  kafka: {
+    /** librdkafka properties; no bootstrap.servers means the embedded broker. */
+    properties: Record<string, string>;
+    embedded: boolean;
+    topicPartitions: number;
+    topicReplicationFactor: number;
+  };
+  api: { tokens: string[]; publishTimeoutMs: number };
+  handler: { maxRetries: number; retryBackoffMs: number };
+  email: {
+    domain: string;
+    from: string;
+    smtp: { host: string; port: number; secure: boolean; user?: string; password?: string } | undefined;
+    outboxDir: string;
+  };
+  slack: { webhookUrl: string | undefined; outboxFile: string };
+  audit: { logDir: string };
+}
+
+/** Reads the environment into a Config, or throws ConfigError listing every problem at once. */
+export function loadConfig(role: Role, env: Env): Config {
+  const parsed = v.safeParse(EnvSchema, pickKnown(env));
+  const problems = parsed.success ? [] : describeIssues(parsed.issues);
+  if (!parsed.success) throw new ConfigError(problems);
+  const e = parsed.output;
+  if (e.SMTP_PORT !== undefined && e.SMTP_HOST === undefined) problems.push("SMTP_PORT: needs SMTP_HOST");
+  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined)) {
+    problems.push("SMTP_USER and SMTP_PASSWORD: set both or neither");
+  }
+  const tokens = (e.API_TOKENS ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  if (tokens.some((t) => t.length < 16)) problems.push("API_TOKENS: each token must be at least 16 characters");
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const properties = kafkaPropertiesFromEnv(env, PROJECT_KAFKA_SETTINGS);
+  const outboxDir = e.OUTBOX_DIR ?? join(e.DATA_DIR, "outbox");
+  return {
+    role,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    librdkafkaPath: e.LIBRDKAFKA_PATH,
+    kafka: {
+      properties,
+      embedded: properties["bootstrap.servers"] === undefined,
+      topicPartitions: e.KAFKA_TOPIC_PARTITIONS,
+      topicReplicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
+    },
+    api: { tokens, publishTimeoutMs: e.API_PUBLISH_TIMEOUT_MS },
+    handler: { maxRetries: e.HANDLER_MAX_RETRIES, retryBackoffMs: e.HANDLER_RETRY_BACKOFF_MS },
+    email: {
+      domain: e.EMAIL_DOMAIN,
+      from: e.EMAIL_FROM,
+      smtp: e.SMTP_HOST
+        ? { host: e.SMTP_HOST, port: e.SMTP_PORT ?? (e.SMTP_SECURE ? 465 : 587), secure: e.SMTP_SECURE, user: e.SMTP_USER, password: e.SMTP_PASSWORD }
+        : undefined,
+      outboxDir: join(outboxDir, "email"),
+    },
+    slack: { webhookUrl: e.SLACK_WEBHOOK_URL, outboxFile: join(outboxDir, "slack.jsonl") },
+    audit: { logDir: e.AUDIT_LOG_DIR ?? join(e.DATA_DIR, "audit") },
+  };
+}
+
+function pickKnown(env: Env): Record<string, string> {
+  const known: Record<string, string> = {};
+  for (const name of Object.keys(EnvSchema.entries)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") known[name] = value;
+  }
+  return known;
+}
+
+function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[] {
+  return issues.map((issue) => `${v.getDotPath(issue) ?? "environment"}: ${issue.message}`);
+}
