@@ -126,6 +126,11 @@ export function loadConfig(role: Role, env: Env): Config {
   };
 }
 
+/** The librdkafka override, needed before the full configuration (e.g. for --version). */
+export function librdkafkaPathFromEnv(env: Env): string | undefined {
+  return env.LIBRDKAFKA_PATH || undefined;
+}
+
 function pickKnown(env: Env): Record<string, string> {
   const known: Record<string, string> = {};
   for (const name of Object.keys(EnvSchema.entries)) {

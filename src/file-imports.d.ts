@@ -1,0 +1,1 @@
+declare module "*.so.1" { const path: string; export default path; }

@@ -1,0 +1,73 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface StoredAnswer {
+  status: number;
+  body: string;
+}
+
+export type Reservation =
+  | { kind: "new" }
+  | { kind: "replay"; answer: StoredAnswer }
+  | { kind: "conflict" }
+  | { kind: "in-progress" };
+
+const TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Idempotency-Key bookkeeping in an embedded SQLite file: a key is reserved before the event is published,
+ * completed with the answer after, and released if publishing failed so the client's retry can go ahead.
+ * Keys are kept 24 hours.
+ */
+export class IdempotencyStore {
+  private readonly db: Database;
+  private readonly selectQuery;
+  private readonly insertQuery;
+  private readonly completeQuery;
+  private readonly removeQuery;
+  private readonly expireQuery;
+
+  constructor(path: string, private readonly now: () => number = Date.now) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { create: true, strict: true });
+    this.db.run("PRAGMA journal_mode = WAL");
+    this.db.run(`CREATE TABLE IF NOT EXISTS idempotency (
+      key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, status INTEGER, body TEXT, created_at INTEGER NOT NULL
+    ) WITHOUT ROWID`);
+    this.selectQuery = this.db.query<{ body_hash: string; status: number | null; body: string | null; created_at: number }, [string]>(
+      "SELECT body_hash, status, body, created_at FROM idempotency WHERE key = ?",
+    );
+    this.insertQuery = this.db.query("INSERT OR REPLACE INTO idempotency (key, body_hash, created_at) VALUES (?, ?, ?)");
+    this.completeQuery = this.db.query("UPDATE idempotency SET status = ?, body = ? WHERE key = ?");
+    this.removeQuery = this.db.query("DELETE FROM idempotency WHERE key = ? AND status IS NULL");
+    this.expireQuery = this.db.query("DELETE FROM idempotency WHERE created_at < ?");
+  }
+
+  reserve(key: string, bodyHash: string): Reservation {
+    const row = this.selectQuery.get(key);
+    if (row && row.created_at >= this.now() - TTL_MS) {
+      if (row.body_hash !== bodyHash) return { kind: "conflict" };
+      if (row.status === null || row.body === null) return { kind: "in-progress" };
+      return { kind: "replay", answer: { status: row.status, body: row.body } };
+    }
+    this.insertQuery.run(key, bodyHash, this.now());
+    return { kind: "new" };
+  }
+
+  complete(key: string, answer: StoredAnswer): void {
+    this.completeQuery.run(answer.status, answer.body, key);
+  }
+
+  release(key: string): void {
+    this.removeQuery.run(key);
+  }
+
+  pruneExpired(): number {
+    return this.expireQuery.run(this.now() - TTL_MS).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

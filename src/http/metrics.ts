@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DeadLetterReason } from "../transport/dead-letter.ts";
+import type { SubscriberMetrics } from "../transport/subscriber.ts";
+
+export interface PartitionLag {
+  group: string;
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+/** The Prometheus metrics of one process, rendered by GET /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly lagSources: Array<() => PartitionLag[]> = [];
+
+  readonly eventsHandled = new Counter({
+    name: "agent_events_handled_total",
+    help: "Events handled by consumers, by event type and outcome.",
+    labelNames: ["group", "event_type", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly handlerSeconds = new Histogram({
+    name: "agent_events_handler_seconds",
+    help: "Time to handle one event, including retries.",
+    labelNames: ["group", "event_type"] as const,
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly deliverySeconds = new Histogram({
+    name: "agent_events_delivery_seconds",
+    help: "Time from publishing an event to the broker's acknowledgement (acks=all).",
+    labelNames: ["event_type"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: "agent_events_dead_lettered_total",
+    help: "Messages written to a dead-letter topic, by source topic and reason.",
+    labelNames: ["group", "topic", "reason"] as const,
+    registers: [this.registry],
+  });
+  readonly httpRequests = new Counter({
+    name: "agent_events_http_requests_total",
+    help: "HTTP requests by route and status.",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const sources = this.lagSources;
+    new Gauge({
+      name: "agent_events_consumer_lag",
+      help: "Messages between a consumer group's position and the partition's end.",
+      labelNames: ["group", "topic", "partition"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const source of sources) {
+          for (const { group, topic, partition, lag } of source()) this.set({ group, topic, partition }, lag);
+        }
+      },
+    });
+  }
+
+  addLagSource(source: () => PartitionLag[]): void {
+    this.lagSources.push(source);
+  }
+
+  /** The consume loop's view of these metrics, labelled with its group. */
+  forGroup(group: string): SubscriberMetrics {
+    return {
+      handled: (eventType, outcome, seconds) => {
+        this.eventsHandled.inc({ group, event_type: eventType, outcome });
+        this.handlerSeconds.observe({ group, event_type: eventType }, seconds);
+      },
+      deadLettered: (topic: string, reason: DeadLetterReason) => this.deadLettered.inc({ group, topic, reason }),
+    };
+  }
+}

@@ -1,0 +1,191 @@
+import { describe, expect, test } from "bun:test";
+import type { EventEnvelope } from "../events/index.ts";
+import { silentLogger } from "../log.ts";
+import { MemoryPublisher } from "../transport/memory-publisher.ts";
+import type { Published, Publisher } from "../transport/types.ts";
+import { createApp } from "./app.ts";
+import { IdempotencyStore } from "./idempotency-store.ts";
+import { Metrics } from "./metrics.ts";
+
+const TOKEN = "s3cret-token-0123456789";
+
+function setup(options: { publisher?: Publisher; tokens?: string[]; publishTimeoutMs?: number } = {}) {
+  const publisher = options.publisher ?? new MemoryPublisher();
+  const app = createApp({
+    logger: silentLogger,
+    metrics: new Metrics(),
+    readiness: () => ({ producer: true }),
+    apiTokens: options.tokens ?? [],
+    tasks: {
+      publisher,
+      idempotency: new IdempotencyStore(":memory:"),
+      logger: silentLogger,
+      publishTimeoutMs: options.publishTimeoutMs ?? 1000,
+    },
+  });
+  return { app, publisher };
+}
+
+const valid = { title: "Review quarterly report", owner_id: "user-456", priority: 2 };
+
+function post(body: string | object, headers: Record<string, string> = {}) {
+  return new Request("http://test/tasks", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+describe("POST /tasks", () => {
+  test("answers 201 with the task id and correlation id after publishing task.created keyed by task_id", async () => {
+    const { app, publisher } = setup();
+    const response = await app.request(post(valid, { "X-Correlation-ID": "req-abc-123" }));
+    expect(response.status).toBe(201);
+    expect(response.headers.get("X-Correlation-ID")).toBe("req-abc-123");
+    const body = await response.json();
+    expect(body).toEqual({ id: expect.any(String), status: "created", correlation_id: "req-abc-123" });
+    const [event] = (publisher as MemoryPublisher).published as [EventEnvelope];
+    expect(event.event_type).toBe("task.created");
+    expect(event.data).toEqual({ task_id: body.id, ...valid });
+    expect(event.metadata).toEqual({
+      correlation_id: "req-abc-123",
+      causation_id: `api-create-${body.id}`,
+      source: "task-api",
+    });
+  });
+
+  test("generates a correlation id when none is sent and echoes it", async () => {
+    const { app } = setup();
+    const response = await app.request(post({ title: "t", owner_id: "u" }));
+    expect(response.status).toBe(201);
+    const { correlation_id } = await response.json();
+    expect(correlation_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get("X-Correlation-ID")).toBe(correlation_id);
+  });
+
+  test("defaults priority to 1", async () => {
+    const { app, publisher } = setup();
+    await app.request(post({ title: "t", owner_id: "u" }));
+    expect((publisher as MemoryPublisher).published[0]!.data.priority).toBe(1);
+  });
+
+  const badRequests: Array<[string, Request, number, string]> = [
+    ["no content type", new Request("http://test/tasks", { method: "POST", body: JSON.stringify(valid) }), 415, "Content-Type"],
+    ["text/plain", post(JSON.stringify(valid), { "Content-Type": "text/plain" }), 415, "Content-Type"],
+    ["form encoded", post("title=x", { "Content-Type": "application/x-www-form-urlencoded" }), 415, "Content-Type"],
+    ["body over 64 KiB", post({ ...valid, title: "x".repeat(70 * 1024) }), 413, ""],
+    ["invalid JSON", post("{title:"), 400, ""],
+    ["empty body", post(""), 400, ""],
+    ["JSON array", post([valid]), 400, ""],
+    ["JSON string", post('"task"'), 400, ""],
+    ["null", post("null"), 400, ""],
+    ["missing title", post({ owner_id: "u" }), 400, "title"],
+    ["empty title", post({ ...valid, title: "" }), 400, "title"],
+    ["title over 500 characters", post({ ...valid, title: "x".repeat(501) }), 400, "title"],
+    ["title not a string", post({ ...valid, title: 42 }), 400, "title"],
+    ["missing owner_id", post({ title: "t" }), 400, "owner_id"],
+    ["owner_id with a space", post({ ...valid, owner_id: "user 456" }), 400, "owner_id"],
+    ["owner_id with @", post({ ...valid, owner_id: "a@evil.com" }), 400, "owner_id"],
+    ["owner_id too long", post({ ...valid, owner_id: "u".repeat(129) }), 400, "owner_id"],
+    ["priority 0", post({ ...valid, priority: 0 }), 400, "priority"],
+    ["priority 6", post({ ...valid, priority: 6 }), 400, "priority"],
+    ["priority 2.5", post({ ...valid, priority: 2.5 }), 400, "priority"],
+    ["priority as a string", post({ ...valid, priority: "2" }), 400, "priority"],
+    ["unknown field", post({ ...valid, priorty: 3 }), 400, "priorty"],
+    ["correlation id with spaces", post(valid, { "X-Correlation-ID": "req 1" }), 400, "X-Correlation-ID"],
+    ["correlation id too long", post(valid, { "X-Correlation-ID": "r".repeat(129) }), 400, "X-Correlation-ID"],
+    ["idempotency key with a space", post(valid, { "Idempotency-Key": "a b" }), 400, "Idempotency-Key"],
+    ["GET on /tasks", new Request("http://test/tasks"), 404, ""],
+    ["unknown path", post(valid).clone() && new Request("http://test/task", { method: "POST" }), 404, ""],
+  ];
+
+  test.each(badRequests)("%s gets %i with a JSON body naming the problem", async (_name, request, status, path) => {
+    const { app, publisher } = setup();
+    const response = await app.request(request);
+    expect(response.status).toBe(status);
+    const body = await response.json();
+    expect(typeof body.error).toBe("string");
+    expect(Array.isArray(body.problems)).toBe(true);
+    if (path) expect(body.problems.map((p: { path: string }) => p.path)).toContain(path);
+    expect((publisher as MemoryPublisher).published).toHaveLength(0);
+  });
+
+  test("lists every problem of a body at once", async () => {
+    const { app } = setup();
+    const response = await app.request(post({ title: "", owner_id: "a b", priority: 9 }));
+    const { problems } = await response.json();
+    expect(problems.map((p: { path: string }) => p.path).sort()).toEqual(["owner_id", "priority", "title"]);
+  });
+
+  test("a retry with the same Idempotency-Key and body returns the first answer and publishes nothing new", async () => {
+    const { app, publisher } = setup();
+    const first = await app.request(post(valid, { "Idempotency-Key": "key-1" }));
+    const second = await app.request(post(valid, { "Idempotency-Key": "key-1" }));
+    expect(second.status).toBe(201);
+    expect(await second.json()).toEqual(await first.json());
+    expect(second.headers.get("Idempotent-Replayed")).toBe("true");
+    expect((publisher as MemoryPublisher).published).toHaveLength(1);
+  });
+
+  test("the same Idempotency-Key with another body gets 422", async () => {
+    const { app, publisher } = setup();
+    await app.request(post(valid, { "Idempotency-Key": "key-2" }));
+    const response = await app.request(post({ ...valid, priority: 5 }, { "Idempotency-Key": "key-2" }));
+    expect(response.status).toBe(422);
+    expect((await response.json()).problems[0].path).toBe("Idempotency-Key");
+    expect((publisher as MemoryPublisher).published).toHaveLength(1);
+  });
+
+  test("answers 503 with Retry-After when the broker does not acknowledge in time, and the key can be retried", async () => {
+    const never: Publisher = { publish: () => new Promise<Published>(() => {}), close: async () => {} };
+    const { app } = setup({ publisher: never, publishTimeoutMs: 50 });
+    const response = await app.request(post(valid, { "Idempotency-Key": "key-3" }));
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Retry-After")).toBe("5");
+    expect((await response.json()).error).toContain("nothing was created");
+    const retry = await app.request(post(valid, { "Idempotency-Key": "key-3" }));
+    expect(retry.status).toBe(503);
+  });
+
+  test("a retried key publishes the same event_id and task_id after a failed first attempt", async () => {
+    const flaky = new MemoryPublisher();
+    flaky.failWith = new Error("broker down");
+    const { app } = setup({ publisher: flaky });
+    expect((await app.request(post(valid, { "Idempotency-Key": "key-4" }))).status).toBe(503);
+    flaky.failWith = undefined;
+    const ok = await app.request(post(valid, { "Idempotency-Key": "key-4" }));
+    const again = setup({ publisher: new MemoryPublisher() });
+    const elsewhere = await again.app.request(post(valid, { "Idempotency-Key": "key-4" }));
+    expect((await ok.json()).id).toBe((await elsewhere.json()).id);
+    expect(flaky.published[0]!.event_id).toBe((again.publisher as MemoryPublisher).published[0]!.event_id);
+  });
+
+  test("with API_TOKENS set, a request without a valid bearer token gets 401 and publishes nothing", async () => {
+    const { app, publisher } = setup({ tokens: [TOKEN] });
+    const missing = await app.request(post(valid));
+    const wrong = await app.request(post(valid, { Authorization: "Bearer wrong-token-0123456789" }));
+    const right = await app.request(post(valid, { Authorization: `Bearer ${TOKEN}` }));
+    expect(missing.status).toBe(401);
+    expect((await missing.json()).problems[0].path).toBe("Authorization");
+    expect(wrong.status).toBe(401);
+    expect(right.status).toBe(201);
+    expect((publisher as MemoryPublisher).published).toHaveLength(1);
+  });
+});
+
+describe("health, readiness and metrics", () => {
+  test("healthz is 200, readyz follows the checks, metrics is Prometheus text", async () => {
+    const metrics = new Metrics();
+    let ready = false;
+    const app = createApp({ logger: silentLogger, metrics, readiness: () => ({ consumer: ready }) });
+    expect((await app.request("/healthz")).status).toBe(200);
+    expect((await app.request("/readyz")).status).toBe(503);
+    ready = true;
+    expect(await (await app.request("/readyz")).json()).toEqual({ status: "ready", checks: { consumer: true } });
+    metrics.forGroup("audit-log").handled("task.created", "ok", 0.002);
+    metrics.addLagSource(() => [{ group: "audit-log", topic: "task-events", partition: 0, lag: 7 }]);
+    const text = await (await app.request("/metrics")).text();
+    expect(text).toContain('agent_events_handled_total{group="audit-log",event_type="task.created",outcome="ok"} 1');
+    expect(text).toContain('agent_events_consumer_lag{group="audit-log",topic="task-events",partition="0"} 7');
+  });
+});

@@ -1,0 +1,135 @@
+import { createHash } from "node:crypto";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import * as v from "valibot";
+import { createEvent, SafeId, startChain, CORRELATION_ID_HEADER } from "../events/index.ts";
+import { boundedText } from "../events/catalog/fields.ts";
+import type { Logger } from "../log.ts";
+import { derivedId } from "../transport/derived-id.ts";
+import type { Publisher } from "../transport/types.ts";
+import type { IdempotencyStore } from "./idempotency-store.ts";
+import { problemResponse, type Problem } from "./problem.ts";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const SOURCE = "task-api";
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The body of POST /tasks, as in the spec; unknown fields are refused so a typo is not silently ignored. */
+export const CreateTaskRequest = v.strictObject({
+  title: boundedText(1, 500),
+  owner_id: SafeId,
+  priority: v.optional(
+    v.pipe(
+      v.number("must be a number"),
+      v.integer("must be an integer"),
+      v.minValue(1, "must be 1-5"),
+      v.maxValue(5, "must be 1-5"),
+    ),
+    1,
+  ),
+});
+
+export interface TasksRouteOptions {
+  publisher: Publisher;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  /** How long the broker may take to acknowledge before the client gets 503. */
+  publishTimeoutMs: number;
+}
+
+/**
+ * POST /tasks answers 201 only after the broker acknowledged task.created on all in-sync replicas. If it
+ * cannot within publishTimeoutMs the answer is 503 with Retry-After and nothing is claimed.
+ */
+export function tasksRoute(options: TasksRouteOptions): Hono {
+  const { publisher, idempotency, logger, publishTimeoutMs } = options;
+  const app = new Hono();
+  app.post(
+    "/tasks",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => problemResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`),
+    }),
+    async function createTask(c) {
+      const contentType = c.req.header("content-type") ?? "";
+      if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+        return problemResponse(c, 415, "Content-Type must be application/json", [
+          { path: "Content-Type", message: contentType ? `got ${contentType}` : "is missing" },
+        ]);
+      }
+      const chain = startChain(c.req.header(CORRELATION_ID_HEADER), { causationId: "", source: SOURCE });
+      if (!chain.ok) return problemResponse(c, 400, "invalid header", chain.error.issues);
+      const correlationId = chain.metadata.correlation_id;
+      c.header(CORRELATION_ID_HEADER, correlationId);
+
+      const key = c.req.header("Idempotency-Key");
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+        return problemResponse(c, 400, "invalid header", [
+          { path: "Idempotency-Key", message: "must be 1-255 visible ASCII characters" },
+        ]);
+      }
+      const raw = await c.req.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch (error) {
+        return problemResponse(c, 400, "body is not valid JSON", [{ path: "", message: (error as Error).message }]);
+      }
+      const parsed = v.safeParse(CreateTaskRequest, json);
+      if (!parsed.success) return problemResponse(c, 400, "invalid task", issuesOf(parsed.issues));
+
+      if (key !== undefined) {
+        const reservation = idempotency.reserve(key, createHash("sha256").update(raw).digest("hex"));
+        if (reservation.kind === "conflict") {
+          return problemResponse(c, 422, "Idempotency-Key was already used with a different body", [
+            { path: "Idempotency-Key", message: "reuse a key only to retry the same request" },
+          ]);
+        }
+        if (reservation.kind === "in-progress") {
+          c.header("Retry-After", "1");
+          return problemResponse(c, 409, "a request with this Idempotency-Key is still in progress");
+        }
+        if (reservation.kind === "replay") {
+          c.header("Idempotent-Replayed", "true");
+          return c.body(reservation.answer.body, reservation.answer.status as 201, { "Content-Type": "application/json" });
+        }
+      }
+
+      // With an Idempotency-Key the ids are derived from it: a retry after a 503 whose write did land after
+      // all publishes the same event_id, which every consumer deduplicates.
+      const taskId = key !== undefined ? derivedId("task", key) : crypto.randomUUID();
+      const event = createEvent(
+        "task.created",
+        { task_id: taskId, ...parsed.output },
+        { correlation_id: correlationId, causation_id: `api-create-${taskId}`, source: SOURCE },
+        key !== undefined ? { eventId: derivedId("task.created", key) } : {},
+      );
+      const log = logger.child({ correlation_id: correlationId, event_id: event.event_id });
+      try {
+        await withTimeout(publisher.publish(event), publishTimeoutMs);
+      } catch (error) {
+        if (key !== undefined) idempotency.release(key);
+        log.warn({ err: error }, "task.created not acknowledged by the broker; answering 503");
+        c.header("Retry-After", "5");
+        return problemResponse(c, 503, "the event log did not confirm the write in time; nothing was created");
+      }
+      const body = JSON.stringify({ id: taskId, status: "created", correlation_id: correlationId });
+      if (key !== undefined) idempotency.complete(key, { status: 201, body });
+      log.info({ task_id: taskId }, "task created");
+      return c.body(body, 201, { "Content-Type": "application/json" });
+    },
+  );
+  return app;
+}
+
+function issuesOf(issues: readonly v.BaseIssue<unknown>[]): Problem[] {
+  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: issue.message }));
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

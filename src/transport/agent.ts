@@ -1,0 +1,15 @@
+import type { BatchHandler } from "./types.ts";
+
+/**
+ * What a role runs: a consumer group, the topics it reads and how it handles a batch. The role wiring
+ * (src/roles.ts) gives it a Kafka consumer, the consume loop, dead-lettering and metrics; an agent itself
+ * sees only events and a Publisher.
+ */
+export interface Agent {
+  readonly name: string;
+  readonly group: string;
+  readonly topics: readonly string[];
+  readonly handle: BatchHandler;
+  /** Frees what the agent holds (stores, connections); called after its consumer has left the group. */
+  close(): Promise<void>;
+}

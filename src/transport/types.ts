@@ -1,0 +1,44 @@
+import type { DomainEvent, EventEnvelope } from "../events/index.ts";
+import type { ConsumedMessage } from "../kafka/consumer.ts";
+import type { Logger } from "../log.ts";
+
+/** A message as read from Kafka: plain data, no native handles. */
+export type RawMessage = ConsumedMessage;
+
+export interface Published {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Writes events to where they belong; resolves once the broker has them (acks=all). */
+export interface Publisher {
+  publish(event: EventEnvelope): Promise<Published>;
+  close(): Promise<void>;
+}
+
+/** One parsed event on its way through a handler. Unknown event types arrive with `known: false`. */
+export type Delivery =
+  | { known: true; event: DomainEvent; message: RawMessage; logger: Logger }
+  | { known: false; event: EventEnvelope; message: RawMessage; logger: Logger };
+
+export type Handler = (delivery: Delivery) => Promise<void>;
+
+/** Wraps a handler, Watermill style: retry, metrics and the like are each one middleware. */
+export type Middleware = (next: Handler) => Handler;
+
+export interface HandlerFailure {
+  delivery: Delivery;
+  error: unknown;
+}
+
+/** Handles one fetched batch; returns the deliveries that failed for good (they go to the dead-letter topic). */
+export type BatchHandler = (deliveries: Delivery[]) => Promise<HandlerFailure[]>;
+
+/** An error that retrying cannot fix (bad data, a 4xx from a webhook): it skips the retries. */
+export class PermanentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentError";
+  }
+}
