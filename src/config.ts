@@ -85,7 +85,8 @@ export interface Config {
 
 /** Reads the environment into a Config, or throws ConfigError listing every problem at once. */
 export function loadConfig(role: Role, env: Env): Config {
-  const parsed = v.safeParse(EnvSchema, pickKnown(env));
+  // One message per setting: the first check that fails says enough.
+  const parsed = v.safeParse(EnvSchema, pickKnown(env), { abortPipeEarly: true });
   const problems = parsed.success ? [] : describeIssues(parsed.issues);
   if (!parsed.success) throw new ConfigError(problems);
   const e = parsed.output;
