@@ -1,6 +1,7 @@
 // Parse-and-validate throughput of parseEvent against plain JSON.parse, for ~1 KiB task.created events.
 // Both sides decode the bytes with TextDecoder first, as a consumer must. Run: bun bench/events-parse.ts
-import { createEvent, parseEvent, serializeEvent } from "../src/events/index.ts";
+import { sampleTaskCreated } from "./support/sample-events.ts";
+import { parseEvent, serializeEvent } from "../src/events/index.ts";
 
 const TARGET_RATIO = 2;
 const ROUNDS = 7;
@@ -8,19 +9,7 @@ const ROUND_MS = 400;
 const DISTINCT_MESSAGES = 256;
 
 function makeMessage(i: number): Uint8Array {
-  const event = createEvent(
-    "task.created",
-    {
-      task_id: `task-${crypto.randomUUID()}`,
-      title: `Review quarterly report ${i}: ${"revenue, costs, headcount and outlook; ".repeat(8)}`.slice(0, 300),
-      owner_id: `user-${i}`,
-      priority: 1 + (i % 5),
-      // Unknown keys pass through untouched; they make up the rest of the kilobyte, as real payloads would.
-      description: "Compare against the plan and flag variances over five percent. ".repeat(5),
-      labels: ["finance", "quarterly", "review"],
-    },
-    { correlation_id: crypto.randomUUID(), causation_id: `api-create-${i}`, source: "task-api" },
-  );
+  const event = sampleTaskCreated(i);
   return serializeEvent(event);
 }
 

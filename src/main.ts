@@ -54,7 +54,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] === "audit" && positionals[1] === "verify" && positionals.length === 3) {
-    const result = await verifyAuditDir(positionals[2]!);
+    let result;
+    try {
+      result = await verifyAuditDir(positionals[2]!);
+    } catch (error) {
+      console.error(`cannot verify ${positionals[2]}: ${(error as Error).message}`);
+      return EXIT_USAGE;
+    }
     if (result.ok) {
       console.log(`ok (${result.files} files, ${result.lines} lines)`);
       return 0;

@@ -1,0 +1,59 @@
+import type { Config } from "../../src/config.ts";
+import { AUDIT_TOPICS, eventToJson } from "../../src/events/index.ts";
+import type { Logger } from "../../src/log.ts";
+import type { Agent } from "../../src/transport/agent.ts";
+import type { Delivery, HandlerFailure } from "../../src/transport/types.ts";
+import { AuditLog, type AuditEntry } from "./audit-log.ts";
+
+export { GENESIS } from "./chain.ts";
+export { AuditLogError } from "./errors.ts";
+export { verifyAuditDir, type VerifyResult } from "./verify.ts";
+
+export interface AuditAgentOptions {
+  audit: Config["audit"];
+  logger: Logger;
+  /** The clock for logged_at; tests set it. */
+  now?: () => Date;
+}
+
+/**
+ * Writes every event of the four coordination topics, known types or not, to a hash-chained JSON-lines log,
+ * once per event_id. A batch resolves only when its lines are fsynced, so its offsets are committed after.
+ */
+export function createAuditAgent(options: AuditAgentOptions): Agent {
+  const log = new AuditLog({ dir: options.audit.logDir, logger: options.logger, now: options.now ?? (() => new Date()) });
+
+  /*
+   * A write that fails (disk full, permissions, I/O error) throws out of the batch instead of returning
+   * failures. Failures are dead-lettered and committed, which would leave a gap in the log that no line shows;
+   * throwing leaves the offsets uncommitted, so the batch comes again and, the ids being deduplicated, is
+   * written once. Only an event that cannot be serialized is returned: retrying cannot fix it.
+   */
+  async function appendToAuditLog(deliveries: Delivery[]): Promise<HandlerFailure[]> {
+    const failures: HandlerFailure[] = [];
+    const entries: AuditEntry[] = [];
+    for (const delivery of deliveries) {
+      try {
+        entries.push({ eventId: delivery.event.event_id, eventJson: eventToJson(delivery.event) });
+      } catch (error) {
+        failures.push({ delivery, error });
+      }
+    }
+    try {
+      const written = await log.append(entries);
+      options.logger.debug({ events: deliveries.length, written }, "audit lines written");
+    } catch (error) {
+      options.logger.error({ err: error }, "audit log write failed; the batch is not committed");
+      throw error;
+    }
+    return failures;
+  }
+
+  return {
+    name: "audit",
+    group: "audit-log",
+    topics: AUDIT_TOPICS,
+    handle: appendToAuditLog,
+    close: () => log.close(),
+  };
+}

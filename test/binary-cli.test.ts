@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AgentProcess, agentEventsBinary, eventually } from "./support/agent-process.ts";
+
+function run(args: string[], env: Record<string, string> = {}, cwd?: string) {
+  const result = Bun.spawnSync([agentEventsBinary(), ...args], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString() };
+}
+
+describe("the agent-events command line", () => {
+  test("--version names the librdkafka inside", () => {
+    const { code, out } = run(["--version"]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^agent-events \d+\.\d+\.\d+ \(librdkafka 2\.15\.1, bun 1\.4\.5\)/);
+  });
+
+  test("--help lists the roles", () => {
+    const { code, out } = run(["--help"]);
+    expect(code).toBe(0);
+    for (const role of ["api", "email", "slack", "audit", "all"]) expect(out).toContain(`  ${role} `);
+  });
+
+  test("an unknown role exits with status 2 and lists the roles", () => {
+    const { code, err } = run(["--role=orchestrator"]);
+    expect(code).toBe(2);
+    expect(err).toContain('unknown role "orchestrator"; roles are: api, email, slack, audit, all');
+  });
+
+  test("--role NAME works as well as --role=NAME", () => {
+    expect(run(["--role", "nope"]).err).toContain('unknown role "nope"');
+  });
+
+  test("bad configuration stops start-up with status 2, listing every problem, and starts nothing", () => {
+    const { code, err } = run(["--role=api"], { HTTP_PORT: "http", KAFKA_TOPIC_PARTITIONS: "-1", SMTP_SECURE: "perhaps" });
+    expect(code).toBe(2);
+    expect(err).toContain("HTTP_PORT");
+    expect(err).toContain("KAFKA_TOPIC_PARTITIONS");
+    expect(err).toContain("SMTP_SECURE");
+    expect(err).not.toContain("agent-events running");
+  });
+
+  test("an unknown or invalid librdkafka property stops start-up with librdkafka's message", () => {
+    const { code, err } = run(["--role=api"], {
+      KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1",
+      KAFKA_NO_SUCH_THING: "1",
+      KAFKA_LINGER_MS: "soon",
+    });
+    expect(code).toBe(2);
+    expect(err).toContain("no.such.thing");
+    expect(err).toContain("linger.ms");
+  });
+
+  test("runs from an empty folder with no node_modules", () => {
+    const empty = mkdtempSync(join(tmpdir(), "agent-events-empty-"));
+    copyFileSync(agentEventsBinary(), join(empty, "agent-events"));
+    const result = Bun.spawnSync([join(empty, "agent-events"), "--version"], { cwd: empty, env: { PATH: "/usr/bin:/bin" } });
+    expect(result.exitCode).toBe(0);
+    expect(readdirSync(empty)).toEqual(["agent-events"]);
+  });
+
+  test(
+    "--role=all on the embedded broker: a posted task shows up as an email file, a Slack line and an audit line",
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "agent-events-dev-"));
+      const all = new AgentProcess(["--role=all"], { DATA_DIR: dataDir });
+      try {
+        const url = await all.ready();
+        const setup = await all.waitForLog((l) => l.msg === "development setup: embedded broker and local outboxes");
+        expect(setup.email_outbox).toBe(join(dataDir, "outbox/email"));
+        const response = await fetch(`${url}/tasks`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ title: "Review quarterly report", owner_id: "user-456", priority: 2 }),
+        });
+        expect(response.status).toBe(201);
+        const { id } = await jsonOf(response);
+        const email = await eventually(() => {
+          const dir = join(dataDir, "outbox/email");
+          const file = existsSync(dir) ? readdirSync(dir).find((n) => n.endsWith(".eml")) : undefined;
+          return file ? readFileSync(join(dir, file), "utf8") : undefined;
+        });
+        expect(email).toContain("Subject: New task: Review quarterly report");
+        expect(email).toContain(id);
+        const slackLine = await eventually(() => {
+          const file = join(dataDir, "outbox/slack.jsonl");
+          return existsSync(file) ? readFileSync(file, "utf8") : undefined;
+        });
+        expect(slackLine).toContain(id);
+        const audit = await eventually(() => {
+          const dir = join(dataDir, "audit");
+          const text = existsSync(dir)
+            ? readdirSync(dir).map((n) => readFileSync(join(dir, n), "utf8")).join("")
+            : "";
+          return text.split("\n").filter(Boolean).length >= 3 ? text : undefined;
+        });
+        expect(audit).toContain('"event_type":"task.created"');
+        expect(audit.match(/"event_type":"notification.sent"/g)).toHaveLength(2);
+        expect(all.logs.some((l) => l.level === "warn" && String(l.msg).includes("NOT durable"))).toBe(true);
+        expect(await all.kill("SIGTERM")).toBe(0);
+      } finally {
+        all.process.kill("SIGKILL");
+      }
+    },
+    60_000,
+  );
+});
+
+// Response bodies in these tests are checked field by field; their type is whatever the server sent.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function jsonOf(response: Response): Promise<any> {
+  return response.json();
+}
