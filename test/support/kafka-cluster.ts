@@ -16,6 +16,8 @@
  *    is the wrapper's own child and is not reaped before that).
  *  - A per-cluster janitor, built the same way, removes the data dir after
  *    such a death.
+ *  - Under `bun test` the wrapper processes are unref'd (see keepAlive), so a
+ *    leaked cluster never keeps the test run alive.
  *  - process.on("exit") also SIGKILLs the JVMs synchronously. (Note: Bun
  *    1.4.5 does not run "exit" handlers at the end of `bun test`; there the
  *    global afterAll in test/preload.ts and the watchdogs do the work.)
@@ -67,6 +69,14 @@ export interface StartKafkaClusterOptions {
   jvmOpts?: string[];
   /** Per start() (and for the whole cluster start). Default 90 s. */
   startTimeoutMs?: number;
+  /**
+   * Whether running brokers keep the Bun process alive. Default: false under
+   * `bun test` (NODE_ENV=test), so that a cluster a test forgot to stop (or
+   * the preload's broker after `--bail` skipped afterAll) cannot make the run
+   * hang; the watchdogs then kill the JVMs as the process exits. True
+   * otherwise, so a script can simply start a cluster and keep serving.
+   */
+  keepAlive?: boolean;
 }
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -223,15 +233,16 @@ function sleep(ms: number): Promise<void> {
  * bash wrapper around the JVM: "$1" is the console log, the rest the java
  * command. Prints the JVM pid as its only stdout line. The watchdog reads the
  * inherited pipe on fd 3 (our stdin) until EOF, which happens only when the
- * test process is gone; then it SIGKILLs the JVM. TERM/INT/HUP to the wrapper
- * are forwarded to the JVM. Exits with the JVM's status.
+ * test process is gone; then it SIGKILLs the JVM. It ignores INT/TERM/HUP,
+ * which reach the whole process group on Ctrl-C or `timeout`. TERM/INT/HUP to
+ * the wrapper are forwarded to the JVM. Exits with the JVM's status.
  */
 const WRAPPER = `
 log="$1"; shift
 "$@" </dev/null >>"$log" 2>&1 &
 jpid=$!
 exec 3<&0
-( while read -r -u 3 _; do :; done; kill -KILL "$jpid" 2>/dev/null ) &
+( trap '' INT TERM HUP; while read -r -u 3 _; do :; done; kill -KILL "$jpid" 2>/dev/null ) >/dev/null &
 wd=$!
 exec 3<&- </dev/null
 echo "$jpid"
@@ -241,14 +252,20 @@ while :; do
   wait "$jpid"; rc=$?
   kill -0 "$jpid" 2>/dev/null || break
 done
-kill "$wd" 2>/dev/null
+kill -KILL "$wd" 2>/dev/null
 exit "$rc"
 `;
 
-/** Removes "$1" once our stdin pipe hits EOF (the test process died without stop()). */
+/**
+ * Removes "$1" once our stdin pipe hits EOF (the test process died without
+ * stop()). Ignores INT/TERM/HUP: those reach it along with the rest of the
+ * process group (Ctrl-C, `timeout`), and it must outlive the test process.
+ * stop() ends it with SIGKILL.
+ */
 const JANITOR = `
+trap '' INT TERM HUP
 while read -r _; do :; done
-for _ in 1 2 3 4 5 6 7 8 9 10; do
+for _ in $(seq 60); do
   rm -rf -- "$1" 2>/dev/null
   [ -e "$1" ] || exit 0
   sleep 1
@@ -306,6 +323,7 @@ class Node implements KafkaNode {
     private readonly libsDir: string,
     private readonly jvmOpts: string[],
     private readonly startTimeoutMs: number,
+    private readonly keepAlive: boolean,
   ) {
     this.dir = join(clusterDir, `node-${id}`);
     this.propsPath = join(this.dir, "server.properties");
@@ -394,6 +412,7 @@ class Node implements KafkaNode {
       await this.kill("SIGKILL");
       throw e;
     }
+    if (!this.keepAlive) proc.unref();
   }
 
   private startError(reason: string, consoleOffset: number): Error {
@@ -533,6 +552,7 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions = {}): Pr
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const envJvmOpts = process.env.KAFKA_TEST_JVM_OPTS?.trim();
   const jvmOpts = opts.jvmOpts ?? (envJvmOpts ? envJvmOpts.split(/\s+/) : defaultJvmOpts(count));
+  const keepAlive = opts.keepAlive ?? process.env.NODE_ENV !== "test";
   const libsDir = kafkaLibsDir();
 
   const dataDir = mkdtempSync(join(tmpdir(), "kafka-test-"));
@@ -541,6 +561,7 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions = {}): Pr
     stdout: "ignore",
     stderr: "ignore",
   });
+  janitor.unref();
   let cluster: Cluster | undefined;
   try {
     const ports = await freePorts(count * 2);
@@ -548,7 +569,7 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions = {}): Pr
       const port = ports[2 * i];
       const controllerPort = ports[2 * i + 1];
       if (port === undefined || controllerPort === undefined) throw new Error("not enough free ports");
-      return new Node(i + 1, port, controllerPort, dataDir, libsDir, jvmOpts, startTimeoutMs);
+      return new Node(i + 1, port, controllerPort, dataDir, libsDir, jvmOpts, startTimeoutMs, keepAlive);
     });
     cluster = new Cluster(dataDir, nodes, janitor);
 
