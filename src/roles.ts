@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { BrokerProbe } from "./broker-probe.ts";
 import { createAuditAgent } from "../agents/audit/index.ts";
 import { createEmailAgent } from "../agents/email/index.ts";
 import { createSlackAgent } from "../agents/slack/index.ts";
@@ -55,6 +56,14 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
     }
     await ensureTopics(config, properties, broker, logger);
 
+    // The embedded broker lives in this process (and cannot answer DescribeCluster): it is always reachable.
+    let probe: BrokerProbe | undefined;
+    if (!broker) {
+      // A short request timeout: readiness should turn within seconds of the cluster going away.
+      const admin = new Admin(properties, logger.child({ client: "admin" }), 3_000);
+      probe = new BrokerProbe(admin, logger);
+      cleanup.push(() => admin.close(), () => probe!.stop());
+    }
     const metrics = new Metrics();
     const agentsProducer = new Producer(properties, logger.child({ client: "producer" }));
     cleanup.push(() => agentsProducer.close());
@@ -107,6 +116,7 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
       tasks,
       apiTokens: config.api.tokens,
       readiness: () => ({
+        broker: probe?.ok ?? true,
         producer: !agentsProducer.failed,
         ...Object.fromEntries(subscribers.map((s, i) => [`consumer-${i}-joined`, s.ready])),
       }),

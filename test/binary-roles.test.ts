@@ -182,6 +182,22 @@ describe("the compiled binary, one process per role", () => {
     expect(broken.stdout.toString()).toContain(`${file} line 10`);
   });
 
+  test("readyz turns 503 naming the broker while it is down, and 200 once it is back", async () => {
+    const readiness = async () => {
+      const response = await fetch(`${roles.api!.url}/readyz`);
+      return { status: response.status, checks: ((await response.json()) as { checks: Record<string, boolean> }).checks };
+    };
+    expect((await readiness()).status).toBe(200);
+    await cluster.nodes[0]!.kill("SIGKILL");
+    const down = await eventually(async () => {
+      const state = await readiness();
+      return state.status === 503 ? state : undefined;
+    }, 250);
+    expect(down.checks.broker).toBe(false);
+    await cluster.nodes[0]!.start();
+    await eventually(async () => ((await readiness()).status === 200 ? true : undefined), 250);
+  }, 60_000);
+
   test("SIGTERM stops every role cleanly with exit status 0", async () => {
     const codes = await Promise.all(Object.values(roles).map((role) => role.kill("SIGTERM")));
     expect(codes).toEqual([0, 0, 0, 0]);
