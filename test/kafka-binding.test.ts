@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import pino from "pino";
 import { ConfigError } from "../src/errors.ts";
 import { Consumer } from "../src/kafka/consumer.ts";
 import { KafkaError } from "../src/kafka/errors.ts";
@@ -144,6 +145,27 @@ describe("producer and consumer against a real broker", () => {
     const handledKeys = new Set(handled.map((m) => `${m.partition}:${m.offset}`));
     expect(seen.filter((m) => handledKeys.has(`${m.partition}:${m.offset}`))).toEqual([]);
   });
+
+  test("a handler slower than max.poll.interval.ms keeps its partitions: no rebalance, one delivery", async () => {
+    const topic = await createTopic(bootstrap, uniqueTopic("slow-handler"));
+    await producer.send({ topic, value: "slow" });
+    const logs: Array<{ msg: string }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const consumer = new Consumer({
+      groupId: `${topic}-group`,
+      properties: { "bootstrap.servers": bootstrap, "session.timeout.ms": "6000", "max.poll.interval.ms": "6000" },
+      logger,
+    });
+    consumer.subscribe([topic]);
+    const iterator = consumer[Symbol.asyncIterator]();
+    const { value: message } = await iterator.next();
+    await Bun.sleep(9000); // the work itself: half again longer than max.poll.interval.ms
+    await consumer.commit([message]);
+    expect(consumer.assignment()).toEqual([{ topic, partition: 0 }]);
+    expect(logs.filter((l) => l.msg === "partitions revoked")).toEqual([]);
+    expect(logs.filter((l) => l.msg === "partitions assigned")).toHaveLength(1);
+    await consumer.close();
+  }, 60_000);
 
   test("pause stops delivery from a partition and resume restarts it", async () => {
     const topic = await createTopic(bootstrap, uniqueTopic("pause"), 2);
