@@ -40,6 +40,7 @@ const ERRSTR_SIZE = 512;
 export class Admin {
   private rk: Pointer | null;
   private readonly queue: Pointer;
+  private readonly main: Pointer;
   private readonly common: CommonEvents;
   private readonly loop: PollLoop;
   private readonly waiting = new Map<number, (event: Pointer) => void>();
@@ -48,8 +49,15 @@ export class Admin {
   constructor(properties: KafkaProperties, logger: Logger = silentLogger, private readonly timeoutMs = 30_000) {
     this.rk = createHandle(RD_KAFKA_PRODUCER, properties, 0);
     this.queue = librdkafka().rd_kafka_queue_new(this.rk)!;
+    this.main = librdkafka().rd_kafka_queue_get_main(this.rk)!;
     this.common = new CommonEvents(this.rk, logger);
-    this.loop = new PollLoop(() => this.serve(), () => this.waiting.size > 0, { busyMs: 1, maxBusyMs: 20, idleMs: 200 });
+    this.loop = new PollLoop(
+      () => this.serve(),
+      () => (this.waiting.size > 0 ? "awaiting" : "idle"),
+      { busyMs: 1, maxBusyMs: 20, idleMs: 200 },
+    );
+    this.loop.watch(this.queue);
+    this.loop.watch(this.main);
   }
 
   /** Creates the topics that do not exist yet; existing ones are left as they are. */
@@ -125,6 +133,7 @@ export class Admin {
     this.loop.stop();
     const lib = librdkafka();
     lib.rd_kafka_queue_destroy(this.queue);
+    lib.rd_kafka_queue_destroy(this.main);
     lib.rd_kafka_destroy(rk);
   }
 
@@ -162,13 +171,11 @@ export class Admin {
         lib.rd_kafka_event_destroy(event);
       }
     }
-    const main = lib.rd_kafka_queue_get_main(this.rk)!;
-    for (let event = lib.rd_kafka_queue_poll(main, 0); event; event = lib.rd_kafka_queue_poll(main, 0)) {
+    for (let event = lib.rd_kafka_queue_poll(this.main, 0); event; event = lib.rd_kafka_queue_poll(this.main, 0)) {
       handled++;
       this.common.handle(event, lib.rd_kafka_event_type(event));
       lib.rd_kafka_event_destroy(event);
     }
-    lib.rd_kafka_queue_destroy(main);
     return handled;
   }
 

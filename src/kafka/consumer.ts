@@ -1,21 +1,21 @@
-import { read, type Pointer } from "bun:ffi";
+import type { Pointer } from "bun:ffi";
 import { silentLogger, type Logger } from "../log.ts";
 import type { KafkaProperties } from "./client-config.ts";
 import { CommonEvents, createHandle } from "./client-handle.ts";
 import {
-  MESSAGE,
   RD_KAFKA_CONSUMER,
   RD_KAFKA_EVENT_FETCH,
   RD_KAFKA_EVENT_OFFSET_COMMIT,
   RD_KAFKA_EVENT_REBALANCE,
   RD_KAFKA_PARTITION_UA,
   RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
-  RD_KAFKA_RESP_ERR__NO_OFFSET,
 } from "./ffi.ts";
 import { KafkaError } from "./errors.ts";
+import { FetchQueue } from "./fetch-queue.ts";
 import { errorFromCode, librdkafka, takeError } from "./library.ts";
 import { MessageDecoder, type ConsumedMessage } from "./message-decoder.ts";
 import { MessageBuffer } from "./message-buffer.ts";
+import { OffsetCommits } from "./offset-commits.ts";
 import {
   partitionKey,
   readPartitionList,
@@ -31,16 +31,15 @@ export interface ConsumerOptions {
   groupId: string;
   properties: KafkaProperties;
   logger?: Logger;
-  /** Messages fetched ahead of the caller; past this the partitions are paused (polling goes on). */
+  /**
+   * Messages taken from librdkafka ahead of the caller. Past this, no more are taken until the caller has
+   * used half; librdkafka keeps the rest and stops fetching at its own limit (queued.max.messages.kbytes).
+   */
   maxBuffered?: number;
 }
 
-interface PendingCommit {
-  resolve(): void;
-  reject(error: KafkaError): void;
-}
-
 const EVENTS_PER_TURN = 1024;
+const MESSAGES_PER_TURN = 4096;
 
 /**
  * A consumer group member. Offsets are committed only when the caller says its work is done (`commit`),
@@ -50,7 +49,8 @@ const EVENTS_PER_TURN = 1024;
 export class Consumer implements AsyncIterable<ConsumedMessage> {
   private rk: Pointer | null;
   private readonly consumerQueue: Pointer;
-  private readonly commitQueue: Pointer;
+  private readonly commits: OffsetCommits;
+  private readonly fetch: FetchQueue;
   private readonly common: CommonEvents;
   private readonly loop: PollLoop;
   private readonly logger: Logger;
@@ -58,12 +58,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private readonly buffer = new MessageBuffer();
   private readonly maxBuffered: number;
   private readonly assigned = new Map<string, TopicPartition>();
-  private readonly userPaused = new Set<string>();
-  /** The latest offset the caller asked to commit per partition, for the commit before a revoke. */
-  private readonly requested = new Map<string, TopicPartitionOffset>();
-  private readonly commits = new Map<number, PendingCommit>();
-  private nextCommitId = 1;
-  private backpressured = false;
+  /** The buffer was full when the last turn ended, so messages are left on the fetch queue. */
+  private full = false;
   private waiter: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private closeDone: (() => void) | undefined;
@@ -74,6 +70,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     const properties = {
       "enable.auto.commit": "false",
       "auto.offset.reset": "earliest",
+      // librdkafka prefetches until queued.max.messages.kbytes, then postpones the next fetch by this much
+      // (1 s by default). A JS consumer drains more slowly than librdkafka fetches, so it hits that limit
+      // every ~60k messages of 1 KiB and would sit idle for most of the second.
+      "fetch.queue.backoff.ms": "20",
       ...options.properties,
       "group.id": options.groupId,
     };
@@ -85,13 +85,15 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     );
     lib.rd_kafka_poll_set_consumer(this.rk);
     this.consumerQueue = lib.rd_kafka_queue_get_consumer(this.rk)!;
-    this.commitQueue = lib.rd_kafka_queue_new(this.rk)!;
+    this.commits = new OffsetCommits(this.rk, (key) => this.assigned.has(key), this.logger);
+    this.fetch = new FetchQueue(this.rk);
     this.common = new CommonEvents(this.rk, this.logger);
     this.loop = new PollLoop(
       () => this.serve(),
-      () => this.waiter !== undefined || this.commits.size > 0 || this.closing !== undefined,
+      () => (this.closing ? "polling" : this.waiter !== undefined || this.commits.inFlight > 0 ? "awaiting" : "idle"),
       { busyMs: 1, maxBusyMs: 10, idleMs: 100 },
     );
+    for (const queue of [this.consumerQueue, this.commits.queue, this.fetch.queue]) this.loop.watch(queue);
   }
 
   subscribe(topics: readonly string[]): void {
@@ -132,36 +134,17 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
    * idempotent handler, whereas committing for them could move another member's position.
    */
   commit(done: ReadonlyArray<ConsumedMessage | TopicPartitionOffset>): Promise<void> {
-    const next = new Map<string, TopicPartitionOffset>();
-    for (const item of done) {
-      const offset = "value" in item ? item.offset + 1 : item.offset;
-      const key = partitionKey(item);
-      if (!this.assigned.has(key)) continue;
-      const seen = next.get(key);
-      if (!seen || seen.offset < offset) next.set(key, { topic: item.topic, partition: item.partition, offset });
-    }
-    if (next.size === 0) return Promise.resolve();
-    for (const [key, offset] of next) this.requested.set(key, offset);
-    const rk = this.handle();
-    const id = this.nextCommitId++;
-    return new Promise((resolve, reject) => {
-      const code = withPartitionList([...next.values()], (list) =>
-        librdkafka().rd_kafka_commit_queue(rk, list, this.commitQueue, null, id as unknown as Pointer),
-      );
-      if (code !== 0) return reject(errorFromCode(code, "commit"));
-      this.commits.set(id, { resolve, reject });
-      this.loop.wake();
-    });
+    const committed = this.commits.request(() => this.handle(), done);
+    this.loop.wake();
+    return committed;
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    for (const partition of partitions) this.userPaused.add(partitionKey(partition));
     this.setPaused(partitions, true);
   }
 
   resume(partitions: readonly TopicPartition[]): void {
-    for (const partition of partitions) this.userPaused.delete(partitionKey(partition));
-    if (!this.backpressured) this.setPaused(partitions, false);
+    this.setPaused(partitions, false);
   }
 
   /** Ends iteration, commits what was requested, leaves the group and frees the native handle. */
@@ -174,7 +157,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     const rk = this.rk;
     if (!rk) return;
     this.wakeWaiter();
-    await Promise.allSettled([...this.commits.keys()].map((id) => this.settled(id)));
+    await this.commits.settled();
     const closed = new Promise<void>((resolve) => (this.closeDone = resolve));
     // Rebalance (revoke) events of the close arrive on the consumer queue and are served by the loop.
     const error = takeError(librdkafka().rd_kafka_consumer_close_queue(rk, this.consumerQueue), "close");
@@ -183,21 +166,11 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     await closed;
     this.loop.stop();
     const lib = librdkafka();
-    lib.rd_kafka_queue_destroy(this.commitQueue);
+    this.fetch.destroy();
+    this.commits.destroy();
     lib.rd_kafka_queue_destroy(this.consumerQueue);
     this.rk = null;
     lib.rd_kafka_destroy(rk);
-  }
-
-  private settled(id: number): Promise<void> {
-    return new Promise((resolve) => {
-      const pending = this.commits.get(id);
-      if (!pending) return resolve();
-      this.commits.set(id, {
-        resolve: () => (pending.resolve(), resolve()),
-        reject: (error) => (pending.reject(error), resolve()),
-      });
-    });
   }
 
   private async nextBatch(max: number): Promise<ConsumedMessage[] | null> {
@@ -205,7 +178,12 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       if (this.closing) return null;
       if (this.buffer.length > 0) {
         const batch = this.buffer.take(max);
-        this.relieveBackpressure();
+        // The fetch queue signals only when it turns non-empty, so a loop that left messages there for
+        // want of room must be woken when the room is back.
+        if (this.full && this.buffer.length <= this.maxBuffered / 2) {
+          this.full = false;
+          this.loop.wake();
+        }
         return batch;
       }
       await new Promise<void>((resolve) => {
@@ -215,6 +193,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     }
   }
 
+  // The consumer queue first: messages that reached it before their partition was forwarded precede, in
+  // partition order, those on the fetch queue.
   private serve(): number {
     const rk = this.rk;
     if (!rk) return 0;
@@ -229,32 +209,32 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       else this.common.handle(event, type);
       lib.rd_kafka_event_destroy(event);
     }
-    for (let event = lib.rd_kafka_queue_poll(this.commitQueue, 0); event; ) {
-      this.committed(event);
-      lib.rd_kafka_event_destroy(event);
-      handled++;
-      event = lib.rd_kafka_queue_poll(this.commitQueue, 0);
+    handled += this.commits.serve();
+    for (let budget = MESSAGES_PER_TURN; budget > 0 && this.buffer.length <= this.maxBuffered; ) {
+      const count = this.fetch.drain(budget, this.accept);
+      handled += count;
+      if (count === 0) break;
+      budget -= count;
     }
-    if (this.buffer.length > this.maxBuffered && !this.backpressured) {
-      this.backpressured = true;
-      this.setPaused(this.assignment(), true);
-    }
+    // Backpressure without pausing: a pause would discard everything librdkafka has prefetched for the
+    // partitions (a version barrier) and fetch it again after the resume.
+    this.full = this.buffer.length > this.maxBuffered;
     if (this.buffer.length > 0) this.wakeWaiter();
     if (this.closing && this.closeDone && lib.rd_kafka_consumer_closed(rk)) this.closeDone();
     return handled;
   }
 
-  private accept(message: Pointer | null): void {
+  private readonly accept = (message: Pointer | null): void => {
     if (!message || this.closing) return;
-    const err = read.i32(message, MESSAGE.err);
-    if (err !== 0) {
-      // Per-partition consumer errors (a missing topic, an authorization failure) are reported, not fatal.
-      const error = errorFromCode(err, "consume");
-      this.logger.warn({ code: error.codeName }, error.message);
+    const decoded = this.decoder.decode(message);
+    if (typeof decoded !== "number") {
+      this.buffer.push(decoded);
       return;
     }
-    this.buffer.push(this.decoder.decode(message));
-  }
+    // Per-partition consumer errors (a missing topic, an authorization failure) are reported, not fatal.
+    const error = errorFromCode(decoded, "consume");
+    this.logger.warn({ code: error.codeName }, error.message);
+  };
 
   private rebalance(rk: Pointer, event: Pointer): void {
     const lib = librdkafka();
@@ -263,49 +243,23 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     const cooperative = lib.rd_kafka_rebalance_protocol(rk).toString() === "COOPERATIVE";
     if (lib.rd_kafka_event_error(event) === RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       for (const partition of partitions) this.assigned.set(partitionKey(partition), partition);
+      this.fetch.take(partitions);
       const error = cooperative
         ? takeError(lib.rd_kafka_incremental_assign(rk, list), "assign")
         : nonZero(lib.rd_kafka_assign(rk, list), "assign");
       if (error) this.logger.error({ err: error }, "could not take the assigned partitions");
-      if (this.backpressured) this.setPaused(partitions, true);
       this.logger.info({ partitions }, "partitions assigned");
       return;
     }
-    this.commitBeforeRevoke(rk, partitions);
-    for (const partition of partitions) {
-      const key = partitionKey(partition);
-      this.assigned.delete(key);
-      this.userPaused.delete(key);
-      this.requested.delete(key);
-    }
+    this.commits.beforeRevoke(rk, partitions);
+    for (const partition of partitions) this.assigned.delete(partitionKey(partition));
     this.buffer.drop((message) => !this.assigned.has(partitionKey(message)));
     const error = cooperative
       ? takeError(lib.rd_kafka_incremental_unassign(rk, list), "unassign")
       : nonZero(lib.rd_kafka_assign(rk, null), "unassign");
     if (error) this.logger.error({ err: error }, "could not release the revoked partitions");
+    this.fetch.release(partitions);
     this.logger.info({ partitions }, "partitions revoked");
-  }
-
-  // Synchronous on purpose: the partitions must not move before their offsets are on the broker.
-  private commitBeforeRevoke(rk: Pointer, partitions: readonly TopicPartition[]): void {
-    const offsets = partitions.flatMap((p) => this.requested.get(partitionKey(p)) ?? []);
-    if (offsets.length === 0) return;
-    const code = withPartitionList(offsets, (list) => librdkafka().rd_kafka_commit(rk, list, 0));
-    if (code !== 0 && code !== RD_KAFKA_RESP_ERR__NO_OFFSET) {
-      this.logger.warn({ err: errorFromCode(code) }, "commit before revoke failed; the new owner will see those messages again");
-    }
-  }
-
-  private committed(event: Pointer): void {
-    const lib = librdkafka();
-    const id = lib.rd_kafka_event_opaque(event) as unknown as number;
-    const pending = this.commits.get(id);
-    if (!pending) return;
-    this.commits.delete(id);
-    let code = lib.rd_kafka_event_error(event);
-    if (code === 0) code = readPartitionList(lib.rd_kafka_event_topic_partition_list(event)).find((p) => p.error)?.error ?? 0;
-    if (code === 0 || code === RD_KAFKA_RESP_ERR__NO_OFFSET) pending.resolve();
-    else pending.reject(errorFromCode(code, "commit"));
   }
 
   private setPaused(partitions: readonly TopicPartition[], paused: boolean): void {
@@ -315,15 +269,6 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     const lib = librdkafka();
     withPartitionList(owned, (list) =>
       paused ? lib.rd_kafka_pause_partitions(rk, list) : lib.rd_kafka_resume_partitions(rk, list),
-    );
-  }
-
-  private relieveBackpressure(): void {
-    if (!this.backpressured || this.buffer.length > this.maxBuffered / 2) return;
-    this.backpressured = false;
-    this.setPaused(
-      this.assignment().filter((p) => !this.userPaused.has(partitionKey(p))),
-      false,
     );
   }
 

@@ -21,6 +21,7 @@ export const symbols = {
   rd_kafka_destroy: { args: [ptr], returns: none },
   rd_kafka_name: { args: [ptr], returns: cstring },
   rd_kafka_fatal_error: { args: [ptr, ptr, u64], returns: i32 },
+  rd_kafka_wait_destroyed: { args: [i32], returns: i32 },
   rd_kafka_set_log_queue: { args: [ptr, ptr], returns: i32 },
 
   rd_kafka_queue_get_main: { args: [ptr], returns: ptr },
@@ -28,6 +29,10 @@ export const symbols = {
   rd_kafka_queue_new: { args: [ptr], returns: ptr },
   rd_kafka_queue_destroy: { args: [ptr], returns: none },
   rd_kafka_queue_poll: { args: [ptr, i32], returns: ptr },
+  rd_kafka_queue_get_partition: { args: [ptr, ptr, i32], returns: ptr },
+  rd_kafka_queue_forward: { args: [ptr, ptr], returns: none },
+  rd_kafka_queue_io_event_enable: { args: [ptr, i32, ptr, u64], returns: none },
+  rd_kafka_consume_batch_queue: { args: [ptr, i32, ptr, u64], returns: i64 },
 
   rd_kafka_event_type: { args: [ptr], returns: i32 },
   rd_kafka_event_destroy: { args: [ptr], returns: none },
@@ -128,6 +133,26 @@ export function openLibrdkafka(path: string): { symbols: Librdkafka; close(): vo
   return { symbols: library.symbols as unknown as Librdkafka, close: () => library.close() };
 }
 
+/** The few libc calls the wrappers need: a socket pair for queue wake-ups, and bulk copies. */
+export const libcSymbols = {
+  socketpair: { args: [i32, i32, i32, ptr], returns: i32 },
+  close: { args: [i32], returns: i32 },
+  memcpy: { args: [ptr, ptr, u64], returns: ptr },
+} as const;
+
+export type Libc = {
+  [Name in keyof typeof libcSymbols]: (...args: Argument[]) => Returns[(typeof libcSymbols)[Name]["returns"]];
+};
+
+export function openLibc(path: string): Libc {
+  return dlopen(path, libcSymbols).symbols as unknown as Libc;
+}
+
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+
 /** Values from rdkafka.h that the wrappers need. */
 export const RD_KAFKA_PRODUCER = 0;
 export const RD_KAFKA_CONSUMER = 1;
@@ -173,7 +198,19 @@ export const MESSAGE = {
   key_len: 48,
   offset: 56,
   _private: 64,
+  size: 72,
 } as const;
+
+/**
+ * Byte offsets in librdkafka's private rd_kafka_msg_t (src/rdkafka_msg.h), which starts with the
+ * rd_kafka_message_t: rkm_timestamp, rkm_headers (parsed headers) and rkm_u.consumer.binhdrs (the record's
+ * header bytes as fetched: a zigzag varint count, then per header a varint key length, the key, a varint
+ * value length (-1 for null) and the value). Not public ABI: message-decoder.ts uses them only with this
+ * exact librdkafka version and after checking them against the public accessors.
+ */
+export const MSG_PRIVATE = { timestamp: 96, headers: 104, rawHeadersLength: 120, rawHeaders: 128, size: 136 } as const;
+/** The librdkafka version whose private layout MSG_PRIVATE describes (rd_kafka_version()). */
+export const MSG_PRIVATE_VERSION = 0x020f01ff;
 
 /** Byte offsets of rd_kafka_topic_partition_list_t and rd_kafka_topic_partition_t fields on LP64. */
 export const PARTITION_LIST = { cnt: 0, size: 4, elems: 8 } as const;

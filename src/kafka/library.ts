@@ -1,5 +1,5 @@
 import { CString, type Pointer } from "bun:ffi";
-import { openLibrdkafka, type Librdkafka } from "./ffi.ts";
+import { openLibc, openLibrdkafka, type Libc, type Librdkafka } from "./ffi.ts";
 import { KafkaError } from "./errors.ts";
 
 // Where `scripts/build-librdkafka.sh` leaves the library. A compiled binary and the
@@ -26,6 +26,28 @@ export function librdkafka(): Librdkafka {
     }
   }
   return opened;
+}
+
+let libcOpened: Libc | null | undefined;
+
+/** libc, or null where it cannot be opened (not glibc Linux): callers then fall back to plain polling. */
+export function libc(): Libc | null {
+  if (libcOpened === undefined) {
+    try {
+      libcOpened = process.platform === "linux" ? openLibc("libc.so.6") : null;
+    } catch {
+      libcOpened = null;
+    }
+  }
+  return libcOpened;
+}
+
+/**
+ * Blocks up to `timeoutMs` until every librdkafka client of this process has been destroyed (its threads
+ * joined); false if some are still alive. For leak checks: a closed Producer, Consumer or Admin leaves none.
+ */
+export function allClientsDestroyed(timeoutMs: number): boolean {
+  return !opened || opened.rd_kafka_wait_destroyed(timeoutMs) === 0;
 }
 
 export function librdkafkaVersion(): string {

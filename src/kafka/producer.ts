@@ -16,6 +16,7 @@ import { KafkaError } from "./errors.ts";
 import { cstr, errorFromCode, librdkafka, takeError } from "./library.ts";
 import { PollLoop } from "./poll-loop.ts";
 import { MessageEncoder, type Headers } from "./message-encoder.ts";
+import { PendingSends } from "./pending-sends.ts";
 
 export interface ProducerRecord {
   topic: string;
@@ -44,6 +45,7 @@ interface Waiting {
 }
 
 const DR_BATCH = 4096;
+const TWO_32 = 2 ** 32;
 const EVENTS_PER_TURN = 256;
 
 /**
@@ -57,11 +59,12 @@ export class Producer {
   private readonly loop: PollLoop;
   private readonly encoder = new MessageEncoder();
   private readonly topics = new Map<string, Pointer>();
-  private readonly pending = new Map<number, Pending>();
+  private lastTopic = "";
+  private lastTopicHandle: Pointer | null = null;
+  private readonly pending = new PendingSends<Pending>();
   // Sends that met a full local queue wait here, in order, so a full queue never drops or reorders.
   private readonly waiting: Waiting[] = [];
-  private readonly drArray = new BigUint64Array(DR_BATCH);
-  private nextId = 1;
+  private readonly drArray = new Uint32Array(DR_BATCH * 2);
   private closing: Promise<void> | undefined;
   private flushWaiters: Array<() => void> = [];
 
@@ -71,8 +74,14 @@ export class Producer {
     this.common = new CommonEvents(this.rk, logger);
     this.loop = new PollLoop(
       () => this.serve(),
-      () => this.pending.size > 0 || this.waiting.length > 0,
+      () => (this.inFlight > 0 ? "awaiting" : "idle"),
     );
+    this.loop.watch(this.queue);
+  }
+
+  /** True once librdkafka reported a fatal error: every later send is rejected with it. */
+  get failed(): boolean {
+    return this.common.fatal !== undefined;
   }
 
   /** Messages handed to librdkafka whose delivery is not yet known, plus those waiting for queue space. */
@@ -131,8 +140,9 @@ export class Producer {
 
   /** Hands one record to librdkafka; false when its queue is full and the record must wait. */
   private produce(record: ProducerRecord, pending: Pending): boolean {
-    const id = this.nextId++;
-    const vus = this.encoder.encode(
+    const id = this.pending.add(pending);
+    const encoder = this.encoder;
+    const count = encoder.encode(
       this.topicHandle(record.topic),
       record.partition ?? RD_KAFKA_PARTITION_UA,
       record.key ?? null,
@@ -141,23 +151,24 @@ export class Producer {
       id,
       RD_KAFKA_MSG_F_COPY,
     );
-    const error = takeError(librdkafka().rd_kafka_produceva(this.rk, ptr(vus.buffer), vus.count), "send");
-    if (!error) {
-      this.pending.set(id, pending);
-      return true;
-    }
+    const error = takeError(librdkafka().rd_kafka_produceva(this.rk, encoder.address, count), "send");
+    if (!error) return true;
+    this.pending.take(id);
     if (error.code === RD_KAFKA_RESP_ERR__QUEUE_FULL) return false;
     pending.reject(error);
     return true;
   }
 
   private topicHandle(topic: string): Pointer {
+    if (topic === this.lastTopic && this.lastTopicHandle) return this.lastTopicHandle;
     let handle = this.topics.get(topic);
     if (!handle) {
       handle = librdkafka().rd_kafka_topic_new(this.rk, ptr(cstr(topic)), null)!;
       if (!handle) throw new KafkaError(-1, `cannot create a handle for topic ${topic}`);
       this.topics.set(topic, handle);
     }
+    this.lastTopic = topic;
+    this.lastTopicHandle = handle;
     return handle;
   }
 
@@ -182,22 +193,20 @@ export class Producer {
 
   private deliver(event: Pointer): void {
     const lib = librdkafka();
-    const array = ptr(this.drArray);
+    const messages = this.drArray;
     for (;;) {
-      const count = Number(lib.rd_kafka_event_message_array(event, array, DR_BATCH));
+      const count = Number(lib.rd_kafka_event_message_array(event, ptr(messages), DR_BATCH));
       if (count === 0) return;
       for (let i = 0; i < count; i++) {
-        const message = read.ptr(array, i * 8) as Pointer;
-        const id = read.ptr(message, MESSAGE._private);
-        const pending = this.pending.get(id);
+        const message = (messages[2 * i]! + messages[2 * i + 1]! * TWO_32) as Pointer;
+        const pending = this.pending.take(read.ptr(message, MESSAGE._private));
         if (!pending) continue;
-        this.pending.delete(id);
         const err = read.i32(message, MESSAGE.err);
         if (err === 0) {
           pending.resolve({
             topic: pending.topic,
             partition: read.i32(message, MESSAGE.partition),
-            offset: Number(read.i64(message, MESSAGE.offset)),
+            offset: read.u32(message, MESSAGE.offset) + read.i32(message, MESSAGE.offset + 4) * TWO_32,
           });
         } else {
           pending.reject(errorFromCode(err, `delivery to ${pending.topic}`));
