@@ -86,6 +86,7 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
         metrics: metrics.forGroup(agent.group),
       });
       subscribers.push(subscriber);
+      metrics.addLagSource(() => subscriber.lag().map((entry) => ({ group: agent.group, ...entry })));
       cleanup.push(async () => {
         await subscriber.stop();
         await agent.close();

@@ -106,6 +106,9 @@ describe("the compiled binary, one process per role", () => {
       expect(children.map((c) => c.event.data.channel).sort()).toEqual(["email", "slack"]);
       for (const child of children) expect(child.event.metadata.correlation_id).toBe(task.correlation_id);
     }
+    const metrics = await (await fetch(`${roles.audit!.url}/metrics`)).text();
+    expect(metrics).toMatch(/agent_events_consumer_lag\{group="audit-log",topic="task-events",partition="\d+"\} \d+/);
+    expect(metrics).toMatch(/agent_events_handled_total\{group="audit-log",event_type="task.created",outcome="ok"\} \d+/);
     const recipients = smtp.accepted.slice(0, 200).map((m) => m.to[0]);
     expect(new Set(recipients)).toEqual(new Set(Array.from({ length: 7 }, (_, i) => `user-${i}@example.test`)));
   }, 180_000);

@@ -167,6 +167,18 @@ describe("producer and consumer against a real broker", () => {
     await consumer.close();
   }, 60_000);
 
+  test("lag counts the messages between what the caller took and the partition's end", async () => {
+    const topic = await createTopic(bootstrap, uniqueTopic("lag"));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => producer.send({ topic, value: String(i) })));
+    const consumer = new Consumer({ groupId: `${topic}-group`, properties: { "bootstrap.servers": bootstrap } });
+    consumer.subscribe([topic]);
+    const iterator = consumer[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next();
+    expect(consumer.lag()).toEqual([{ topic, partition: 0, lag: 8 }]);
+    await consumer.close();
+  });
+
   test("pause stops delivery from a partition and resume restarts it", async () => {
     const topic = await createTopic(bootstrap, uniqueTopic("pause"), 2);
     const consumer = new Consumer({ groupId: `${topic}-group`, properties: { "bootstrap.servers": bootstrap } });

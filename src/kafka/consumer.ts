@@ -1,4 +1,4 @@
-import type { Pointer } from "bun:ffi";
+import { ptr, type Pointer } from "bun:ffi";
 import { silentLogger, type Logger } from "../log.ts";
 import type { KafkaProperties } from "./client-config.ts";
 import { CommonEvents, createHandle } from "./client-handle.ts";
@@ -12,7 +12,7 @@ import {
 } from "./ffi.ts";
 import { KafkaError } from "./errors.ts";
 import { FetchQueue } from "./fetch-queue.ts";
-import { errorFromCode, librdkafka, takeError } from "./library.ts";
+import { cstr, errorFromCode, librdkafka, takeError } from "./library.ts";
 import { MessageDecoder, type ConsumedMessage } from "./message-decoder.ts";
 import { MessageBuffer } from "./message-buffer.ts";
 import { OffsetCommits } from "./offset-commits.ts";
@@ -59,6 +59,9 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private readonly maxBuffered: number;
   private readonly assigned = new Map<string, TopicPartition>();
   /** The buffer was full when the last turn ended, so messages are left on the fetch queue. */
+  /** Per partition, the offset after the last message handed to the caller: where the lag is counted from. */
+  private readonly positions = new Map<string, number>();
+  private readonly watermarks = new BigInt64Array(2);
   private full = false;
   private waiter: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -147,6 +150,31 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.setPaused(partitions, false);
   }
 
+  /**
+   * Messages between this member's position and each owned partition's end, from the high watermark
+   * librdkafka keeps from its fetch responses (no request is made). Partitions not read from yet are left out.
+   */
+  lag(): Array<TopicPartition & { lag: number }> {
+    const rk = this.rk;
+    if (!rk || this.closing) return [];
+    const lib = librdkafka();
+    const result: Array<TopicPartition & { lag: number }> = [];
+    for (const [key, partition] of this.assigned) {
+      const position = this.positions.get(key);
+      if (position === undefined) continue;
+      const code = lib.rd_kafka_get_watermark_offsets(
+        rk,
+        ptr(cstr(partition.topic)),
+        partition.partition,
+        ptr(this.watermarks),
+        ptr(this.watermarks, 8),
+      );
+      const high = Number(this.watermarks[1]);
+      if (code === 0 && high >= 0) result.push({ ...partition, lag: Math.max(0, high - position) });
+    }
+    return result;
+  }
+
   /** Ends iteration, commits what was requested, leaves the group and frees the native handle. */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
@@ -178,6 +206,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       if (this.closing) return null;
       if (this.buffer.length > 0) {
         const batch = this.buffer.take(max);
+        for (const message of batch) this.positions.set(partitionKey(message), message.offset + 1);
         // The fetch queue signals only when it turns non-empty, so a loop that left messages there for
         // want of room must be woken when the room is back.
         if (this.full && this.buffer.length <= this.maxBuffered / 2) {
@@ -252,7 +281,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       return;
     }
     this.commits.beforeRevoke(rk, partitions);
-    for (const partition of partitions) this.assigned.delete(partitionKey(partition));
+    for (const partition of partitions) {
+      this.assigned.delete(partitionKey(partition));
+      this.positions.delete(partitionKey(partition));
+    }
     this.buffer.drop((message) => !this.assigned.has(partitionKey(message)));
     const error = cooperative
       ? takeError(lib.rd_kafka_incremental_unassign(rk, list), "unassign")

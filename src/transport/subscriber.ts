@@ -40,6 +40,11 @@ export class Subscriber {
     return this.running !== undefined && this.options.consumer.assignment().length > 0;
   }
 
+  /** Consumer lag per owned partition, for the metrics. */
+  lag(): Array<{ topic: string; partition: number; lag: number }> {
+    return this.options.consumer.lag();
+  }
+
   start(): Promise<void> {
     this.running ??= this.loop();
     return this.running;
