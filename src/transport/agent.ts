@@ -10,6 +10,8 @@ export interface Agent {
   readonly group: string;
   readonly topics: readonly string[];
   readonly handle: BatchHandler;
+  /** Messages handed to `handle` at once (default 500): larger batches mean fewer commits and fsyncs. */
+  readonly maxBatch?: number;
   /** Frees what the agent holds (stores, connections); called after its consumer has left the group. */
   close(): Promise<void>;
 }
