@@ -1,0 +1,78 @@
+// Where a role's time goes under the benchmark's load: runs the role from source under Bun's CPU profiler
+// (--cpu-prof-md) on a fresh broker and reports CPU per thread (librdkafka's threads vs the JS thread).
+//   bun bench/compare/profile.ts audit [events]     the audit role reading preloaded events
+//   bun bench/compare/profile.ts api [seconds]      the api role under wrk at c=64
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { TOPICS } from "../../src/events/index.ts";
+import { Admin } from "../../src/kafka/admin.ts";
+import { startKafkaCluster } from "../../test/support/kafka-cluster.ts";
+import { auditHandled } from "./support/audit-progress.ts";
+import { preloadTaskCreated } from "./support/preload.ts";
+import { freePort, httpOk, Service, sleep } from "./support/processes.ts";
+import { runWrk } from "./support/wrk.ts";
+import { tempDir } from "./systems.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const mode = process.argv[2] ?? "audit";
+const amount = Number(process.argv[3] ?? (mode === "audit" ? 200_000 : 15));
+
+/** CPU seconds per thread name, from /proc/PID/task/TID/{comm,stat}. */
+function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim().replace(/\d+$/, "N");
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // Thread ended.
+    }
+  }
+  return byName;
+}
+
+function report(before: Map<string, number>, after: Map<string, number>, seconds: number): void {
+  const rows = [...after].map(([name, cpu]) => [name, cpu - (before.get(name) ?? 0)] as const).filter(([, d]) => d > 0.005);
+  rows.sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((s, [, d]) => s + d, 0);
+  console.log(`CPU over ${seconds.toFixed(1)} s: ${total.toFixed(2)} s (${((total / seconds) * 100).toFixed(0)}% of one core)`);
+  for (const [name, d] of rows) console.log(`  ${name.padEnd(20)} ${d.toFixed(2)} s  ${((d / total) * 100).toFixed(0)}%`);
+}
+
+const cluster = await startKafkaCluster({ nodes: 1, jvmOpts: ["-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"] });
+const profileDir = tempDir("profile");
+try {
+  const admin = new Admin({ "bootstrap.servers": cluster.bootstrap });
+  await admin.createTopics(TOPICS.map((topic) => ({ topic, partitions: 3, replicationFactor: 1 })));
+  admin.close();
+  if (mode === "audit") await preloadTaskCreated(cluster.bootstrap, "task-events", amount);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service = new Service(
+    mode,
+    [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, join(ROOT, "src/main.ts"), `--role=${mode}`],
+    { KAFKA_BOOTSTRAP_SERVERS: cluster.bootstrap, HTTP_PORT: String(port), DATA_DIR: tempDir(mode), LOG_LEVEL: process.env.LOG_LEVEL ?? "info" },
+    join(profileDir, `${mode}.log`),
+  );
+  await service.waitUntil(() => httpOk(`${url}/readyz`));
+  const before = threadCpu(service.pid);
+  const t0 = performance.now();
+  if (mode === "audit") {
+    while ((await auditHandled(url)) < amount) await sleep(100);
+  } else {
+    await runWrk(url, 16, 3);
+    const wrk = await runWrk(url, 64, amount);
+    console.log(`wrk c=64: ${wrk.requestsPerSecond.toFixed(0)} req/s, p50 ${wrk.p50Ms} ms, p99 ${wrk.p99Ms} ms`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (mode === "audit") console.log(`${amount} events in ${seconds.toFixed(1)} s = ${(amount / seconds).toFixed(0)} events/s`);
+  report(before, threadCpu(service.pid), seconds);
+  await service.stop();
+  const profile = readdirSync(profileDir).find((n) => n.endsWith(".md"));
+  console.log(profile ? `CPU profile: ${join(profileDir, profile)}` : `no CPU profile written; see ${profileDir}`);
+  console.log(`role log: ${service.logPath}`);
+} finally {
+  await cluster.stop();
+}
