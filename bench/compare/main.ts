@@ -152,13 +152,16 @@ try {
   const totalSeconds = (performance.now() - startedAt) / 1000;
   const loadAfter = loadAverage();
   const targets = evaluateTargets(rows);
-  const intruders = contention.stop();
+  const { intruders, stealByPhase } = contention.stop();
   console.log(textTable(rows));
   console.log("");
   for (const t of targets) console.log(`${t.met ? "met   " : "MISSED"}  ${t.name}: ${t.measured} (goal ${t.goal}; ${t.margin})`);
   console.log(`\ntotal ${(totalSeconds / 60).toFixed(1)} min; load average before ${loadBefore}, after ${loadAfter}`);
   for (const i of intruders) {
-    console.log(`warning: ${i.command} (not part of this run) used ${i.cpuSeconds.toFixed(1)} s of CPU during ${i.phases.join(", ")}`);
+    console.log(`warning: ${i.command} (not part of this run) used ${i.cpuSeconds.toFixed(1)} s of CPU, most during ${i.phases.join(", ")}`);
+  }
+  for (const [name, seconds] of Object.entries(stealByPhase)) {
+    if (seconds >= 1) console.log(`warning: the hypervisor took ${seconds.toFixed(1)} CPU-s from this machine during ${name}`);
   }
   if (audit && e2e && http.length > 0 && selected.size === 5) {
     const input: ResultsInput = {
@@ -174,6 +177,7 @@ try {
       audit,
       e2e,
       intruders,
+      stealByPhase,
       software,
     };
     writeResults(input);

@@ -100,8 +100,17 @@ export interface ResultsInput {
   e2e: EndToEndResult;
   /** CPU used by processes outside the run while it ran. */
   intruders: Intruder[];
+  /** CPU seconds the hypervisor took (steal) per phase. */
+  stealByPhase?: Record<string, number>;
   /** describeSoftware(), taken when the run started. */
   software: string;
+}
+
+function stealText(steal: Record<string, number> | undefined): string {
+  if (!steal) return "not recorded";
+  const total = Object.values(steal).reduce((a, b) => a + b, 0);
+  const worst = Object.entries(steal).sort((a, b) => b[1] - a[1])[0];
+  return worst && worst[1] >= 1 ? `${total.toFixed(1)} s in all, ${worst[1].toFixed(1)} s during ${worst[0]}` : `${total.toFixed(1)} s in all`;
 }
 
 export function resultsMarkdown(input: ResultsInput): string {
@@ -127,9 +136,9 @@ Written by \`bash bench/compare/run.sh\`; [README.md](README.md) says what each 
 - Software: ${input.software}.
 - Other processes: ${
     input.intruders.length === 0
-      ? "none used more than 5% of a core during the run."
-      : input.intruders.map((i) => `\`${i.command}\` used ${i.cpuSeconds.toFixed(1)} CPU-s during ${i.phases.join(", ")}`).join("; ") + "; those figures shared the cores."
-  }
+      ? "none outside this run used more than a second of CPU while it ran."
+      : input.intruders.map((i) => `\`${i.command}\` used ${i.cpuSeconds.toFixed(1)} CPU-s, most during ${i.phases.join(", ")}`).join("; ") + "; those figures shared the cores."
+  } CPU stolen by the hypervisor: ${stealText(input.stealByPhase)}.
 
 **Ratio to ours** is how many times better ours is: throughput ours ÷ theirs; latency, memory and time theirs ÷ ours.
 Above 1, ours is better.

@@ -131,7 +131,7 @@ function pythonApi(id: string, label: string, confirm: boolean, topic: string): 
       const service = new Service(
         label,
         [PYTHON, "-m", "uvicorn", "task_api:app", "--host", "127.0.0.1", "--port", String(port)],
-        { KAFKA_BOOTSTRAP_SERVERS: bootstrap, TASK_TOPIC: topic, CONFIRM_DELIVERY: confirm ? "1" : "0" },
+        { KAFKA_BOOTSTRAP_SERVERS: bootstrap, TASK_TOPIC: topic, CONFIRM_DELIVERY: confirm ? "1" : "0", PYTHONDONTWRITEBYTECODE: "1" },
         join(paths.logDir, `${id}.log`),
         PYTHON_PEER,
       );
@@ -159,7 +159,7 @@ export function startPythonAudit(bootstrap: string, paths: Paths, topic: string,
   return new Service(
     `python audit agent (${group})`,
     [PYTHON, join(PYTHON_PEER, "audit_agent.py")],
-    { KAFKA_BOOTSTRAP_SERVERS: bootstrap, AUDIT_LOG_DIR: logDir, AUDIT_GROUP_ID: group, AUDIT_TOPIC: topic },
+    { KAFKA_BOOTSTRAP_SERVERS: bootstrap, AUDIT_LOG_DIR: logDir, AUDIT_GROUP_ID: group, AUDIT_TOPIC: topic, PYTHONDONTWRITEBYTECODE: "1" },
     join(paths.logDir, `python-audit-${group}.log`),
   );
 }

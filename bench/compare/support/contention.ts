@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const CLOCK_TICKS = 100;
 const EVERY_MS = 2000;
-/** CPU seconds per interval below which a process is not worth naming (5% of a core). */
-const NOISE_SECONDS = 0.1;
+/** CPU seconds within one phase below which a program is not worth naming. */
+const REPORT_SECONDS = 1;
+const INTERPRETERS = new Set(["bun", "node", "python3", "java", "bash", "sh", "perl"]);
 
 interface Sample {
   ppid: number;
@@ -13,7 +14,14 @@ interface Sample {
 export interface Intruder {
   command: string;
   cpuSeconds: number;
+  /** The phases in which it used at least REPORT_SECONDS. */
   phases: string[];
+}
+
+/** CPU time the hypervisor gave to other guests (the "steal" column of /proc/stat), in seconds. */
+function stealSeconds(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
+  return Number(fields[8] ?? 0) / CLOCK_TICKS;
 }
 
 function readAll(): Map<number, Sample> {
@@ -31,9 +39,17 @@ function readAll(): Map<number, Sample> {
   return all;
 }
 
-function commandOf(pid: number): string {
+/**
+ * Who used the CPU, grouped so that a build's hundred compiler runs add up: the program's name, and for an
+ * interpreter the script or main class it runs.
+ */
+function programOf(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim().slice(0, 100);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    const name = argv[0]?.split("/").pop() ?? `pid ${pid}`;
+    if (!INTERPRETERS.has(name)) return name;
+    const target = argv.slice(1).find((arg) => !arg.startsWith("-") && !/^\d/.test(arg));
+    return target ? `${name} ${target.split("/").slice(-2).join("/")}`.slice(0, 80) : name;
   } catch {
     return `pid ${pid}`;
   }
@@ -44,8 +60,10 @@ function commandOf(pid: number): string {
  * run, a compiler), so a run that shared the cores says so in its results.
  */
 export class ContentionMonitor {
-  phase = "start";
-  private readonly intruders = new Map<string, Intruder>();
+  private current = "start";
+  private readonly usage = new Map<string, Map<string, number>>();
+  private readonly steal = new Map<string, number>();
+  private stealMark = stealSeconds();
   private last = readAll();
   private readonly timer = setInterval(() => this.sample(), EVERY_MS);
 
@@ -58,22 +76,37 @@ export class ContentionMonitor {
       }
       return false;
     };
+    const steal = stealSeconds();
+    this.steal.set(this.current, (this.steal.get(this.current) ?? 0) + steal - this.stealMark);
+    this.stealMark = steal;
     for (const [pid, sample] of now) {
       const before = this.last.get(pid);
       const seconds = (sample.ticks - (before?.ticks ?? 0)) / CLOCK_TICKS;
       // Kernel threads are children of kthreadd (pid 2).
-      if (seconds < NOISE_SECONDS || sample.ppid === 2 || pid === 2 || ours(pid)) continue;
-      const command = commandOf(pid);
-      const intruder = this.intruders.get(command) ?? { command, cpuSeconds: 0, phases: [] };
-      intruder.cpuSeconds += seconds;
-      if (!intruder.phases.includes(this.phase)) intruder.phases.push(this.phase);
-      this.intruders.set(command, intruder);
+      if (seconds <= 0 || sample.ppid === 2 || pid === 2 || ours(pid)) continue;
+      const command = programOf(pid);
+      const byPhase = this.usage.get(command) ?? new Map<string, number>();
+      byPhase.set(this.current, (byPhase.get(this.current) ?? 0) + seconds);
+      this.usage.set(command, byPhase);
     }
     this.last = now;
   }
 
-  stop(): Intruder[] {
+  /** Attributes what follows to `name`. */
+  set phase(name: string) {
+    this.sample();
+    this.current = name;
+  }
+
+  stop(): { intruders: Intruder[]; stealByPhase: Record<string, number> } {
     clearInterval(this.timer);
-    return [...this.intruders.values()].sort((a, b) => b.cpuSeconds - a.cpuSeconds);
+    this.sample();
+    const intruders: Intruder[] = [];
+    for (const [command, byPhase] of this.usage) {
+      const phases = [...byPhase].filter(([, seconds]) => seconds >= REPORT_SECONDS).map(([phase]) => phase);
+      if (phases.length === 0) continue;
+      intruders.push({ command, cpuSeconds: [...byPhase.values()].reduce((a, b) => a + b, 0), phases });
+    }
+    return { intruders: intruders.sort((a, b) => b.cpuSeconds - a.cpuSeconds), stealByPhase: Object.fromEntries(this.steal) };
   }
 }
