@@ -65,6 +65,8 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
       cleanup.push(() => admin.close(), () => probe!.stop());
     }
     const metrics = new Metrics();
+    // main.ts binds the process's role; only `all` needs each role named again (pino would repeat the key).
+    const loggerFor = (role: Role) => (role === config.role ? logger : logger.child({ role }));
     const agentsProducer = new Producer(properties, logger.child({ client: "producer" }));
     cleanup.push(() => agentsProducer.close());
     const onPublished = (event: { event_type: string }, seconds: number) =>
@@ -73,7 +75,7 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
     const subscribers: Subscriber[] = [];
     for (const role of roles) {
       if (role === "api" || role === "all") continue;
-      const agentLogger = logger.child({ role });
+      const agentLogger = loggerFor(role);
       const agent = agentFactories[role](config, new KafkaPublisher(agentsProducer, onPublished), agentLogger);
       const consumer = new Consumer({ groupId: agent.group, properties, logger: agentLogger.child({ client: "consumer" }) });
       const subscriber = new Subscriber({
@@ -109,7 +111,7 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
       tasks = {
         publisher: new KafkaPublisher(apiProducer, onPublished),
         idempotency,
-        logger: logger.child({ role: "api" }),
+        logger: loggerFor("api"),
         publishTimeoutMs: config.api.publishTimeoutMs,
       };
     }
