@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAuditAgent } from "../agents/audit/index.ts";
-import type { DomainEvent } from "../src/events/index.ts";
+import { serializeEvent, type DomainEvent } from "../src/events/index.ts";
 import { silentLogger } from "../src/log.ts";
 import type { Delivery } from "../src/transport/types.ts";
 
@@ -23,12 +23,17 @@ function eventAt(i: number): DomainEvent {
   return { ...templates[i % TEMPLATES]!, event_id: crypto.randomUUID() };
 }
 
-const message = { topic: "task-events", partition: 0, offset: 0, key: null, value: null, headers: [], timestamp: -1 };
+/** A delivery as the consume loop makes it: the parsed event and the message's bytes. */
+function deliveryOf(event: DomainEvent): Delivery {
+  const value = serializeEvent(event);
+  const message = { topic: "task-events", partition: 0, offset: 0, key: null, value, headers: [], timestamp: -1 };
+  return { known: true, event, message, logger: silentLogger };
+}
 
 async function agentEventsPerSecond(dir: string): Promise<{ rate: number; bytesPerLine: number }> {
   const batches: Delivery[][] = [];
   for (let i = 0; i < EVENTS; i += BATCH) {
-    batches.push(Array.from({ length: BATCH }, (_, j) => ({ known: true, event: eventAt(i + j), message, logger: silentLogger })));
+    batches.push(Array.from({ length: BATCH }, (_, j) => deliveryOf(eventAt(i + j))));
   }
   const agent = createAuditAgent({ audit: { logDir: dir }, logger: silentLogger });
   await agent.handle([]); // the start-up read of the (empty) log is not what is measured

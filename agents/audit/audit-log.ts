@@ -2,9 +2,9 @@ import { constants } from "node:fs";
 import { chmod, mkdir, open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../../src/log.ts";
-import { chainHash, formatLine, formatRecord } from "./chain.ts";
 import { AuditLogError } from "./errors.ts";
 import { auditFileName } from "./files.ts";
+import { AuditLineEncoder } from "./line-encoder.ts";
 import { recoverChain, type ChainState } from "./recover.ts";
 
 const DIR_MODE = 0o750;
@@ -12,8 +12,8 @@ const FILE_MODE = 0o640;
 
 export interface AuditEntry {
   readonly eventId: string;
-  /** The event as `eventToJson` writes it. */
-  readonly eventJson: string;
+  /** The event's JSON: one object, UTF-8, no CR or LF. */
+  readonly event: Uint8Array;
 }
 
 export interface AuditLogOptions {
@@ -30,6 +30,8 @@ export class AuditLog {
   private state: ChainState | undefined;
   private current: { name: string; file: FileHandle } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** One per file a batch touches (almost always one), kept across batches with their buffers. */
+  private readonly encoders: AuditLineEncoder[] = [];
 
   constructor(private readonly options: AuditLogOptions) {}
 
@@ -51,28 +53,33 @@ export class AuditLog {
   private async appendNow(entries: readonly AuditEntry[]): Promise<number> {
     // Lazily, so creating the agent touches no disk and a failed start-up read is retried with the next batch.
     const state = (this.state ??= await this.recover());
-    const byFile = new Map<string, string[]>();
+    const byFile = new Map<string, AuditLineEncoder>();
     const added = new Set<string>();
     let { lastHash, lastLoggedMs } = state;
-    for (const { eventId, eventJson } of entries) {
+    let loggedAt = "";
+    let loggedAtMs = Number.NaN;
+    let encoder: AuditLineEncoder | undefined;
+    for (const { eventId, event } of entries) {
       if (state.ids.has(eventId) || added.has(eventId)) continue;
       added.add(eventId);
       // Never before the line above, so the chain runs through the files in date order if the clock steps back.
       lastLoggedMs = Math.max(lastLoggedMs, this.options.now().getTime());
-      const loggedAt = new Date(lastLoggedMs).toISOString();
-      const record = formatRecord(loggedAt, eventJson);
-      const hash = chainHash(lastHash, record);
-      const name = auditFileName(loggedAt);
-      const lines = byFile.get(name) ?? [];
-      if (lines.length === 0) byFile.set(name, lines);
-      lines.push(formatLine(record, lastHash, hash), "\n");
-      lastHash = hash;
+      if (lastLoggedMs !== loggedAtMs) {
+        loggedAtMs = lastLoggedMs;
+        loggedAt = new Date(lastLoggedMs).toISOString();
+        const name = auditFileName(loggedAt);
+        // A new file continues the chain from the last line written to the one before.
+        if (!byFile.has(name)) byFile.set(name, this.encoderFor(byFile.size, encoder?.lastHash ?? lastHash));
+        encoder = byFile.get(name)!;
+      }
+      encoder!.append(loggedAt, event);
     }
+    if (encoder) lastHash = encoder.lastHash;
     let writing = "";
     try {
       for (const [name, lines] of byFile) {
         writing = name;
-        await this.writeAndSync(name, lines.join(""));
+        await this.writeAndSync(name, lines.bytes());
       }
     } catch (error) {
       // What reached the disk is not known: the next call rebuilds the chain and the ids from the files.
@@ -84,6 +91,12 @@ export class AuditLog {
     state.lastLoggedMs = lastLoggedMs;
     for (const id of added) state.ids.add(id);
     return added.size;
+  }
+
+  private encoderFor(index: number, prevHash: string): AuditLineEncoder {
+    const encoder = (this.encoders[index] ??= new AuditLineEncoder(prevHash));
+    encoder.restart(prevHash);
+    return encoder;
   }
 
   private async recover(): Promise<ChainState> {
@@ -99,10 +112,9 @@ export class AuditLog {
     }
   }
 
-  private async writeAndSync(name: string, text: string): Promise<void> {
+  private async writeAndSync(name: string, bytes: Uint8Array): Promise<void> {
     const created = await this.openFile(name);
     const file = this.current!.file;
-    const bytes = Buffer.from(text);
     for (let done = 0; done < bytes.length; ) done += (await file.write(bytes, done, bytes.length - done)).bytesWritten;
     await file.sync();
     if (created) await syncDir(this.options.dir);

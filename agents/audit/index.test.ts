@@ -68,17 +68,51 @@ describe("audit agent", () => {
 
   test("logs events of types it does not know", async () => {
     const dir = tempDir();
-    const unknown = delivery({
+    const archived = {
       event_id: crypto.randomUUID(),
       event_type: "task.archived",
-      occurred_at: "2025-01-15T14:30:22.456789+00:00",
+      occurred_at: "2025-01-15T14:30:22.456Z",
       data: { task_id: "task-123", archived_by: "user-456" },
       metadata: { correlation_id: "req-abc-123", causation_id: "api-call-789", source: "archiver" },
-    });
+    };
+    const unknown = delivery(archived);
     expect(unknown.known).toBe(false);
     await auditAgent(dir, clock("2025-01-15T15:00:00.000Z")).handle([unknown]);
     const [line] = fileLines(join(dir, "audit-2025-01-15.jsonl"));
-    expect(JSON.parse(line!).event).toEqual({ ...JSON.parse(eventToJson(unknown.event)), occurred_at: "2025-01-15T14:30:22.456Z" });
+    expect(JSON.parse(line!).event).toEqual(archived);
+  });
+
+  test("logs the message's bytes as received: key order, unknown fields and Python's timestamps kept", async () => {
+    const dir = tempDir();
+    const sent =
+      `{"metadata":{"source":"py-agent","correlation_id":"req-1","causation_id":"api-1","trace":"t-9"},` +
+      `"event_type":"task.created","event_id":"${crypto.randomUUID()}","occurred_at":"2025-01-15T14:30:22.456789+00:00",` +
+      `"data":{"task_id":"task-1","title":"Caf\\u00e9 \u{1F600}","owner_id":"user-1","priority":2},"schema":3}  `;
+    const received = delivery(JSON.parse(sent), sent);
+    expect(received.known).toBe(true);
+    await auditAgent(dir, clock("2025-01-15T15:00:00.000Z")).handle([received]);
+    const [line] = fileLines(join(dir, "audit-2025-01-15.jsonl"));
+    expect(line).toStartWith(`{"logged_at":"2025-01-15T15:00:00.000Z","event":${sent},"prev":"${GENESIS}","hash":"`);
+    expect(JSON.parse(line!).event).toEqual(JSON.parse(sent));
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 1 });
+  });
+
+  test("writes the event as serialized when its bytes would not sit on one line", async () => {
+    const dir = tempDir();
+    const deliveries = [
+      (json: string) => JSON.stringify(JSON.parse(json), null, 2),
+      (json: string) => `\uFEFF${json}`,
+      (json: string) => ` ${json}`,
+      (json: string) => `${json}\r`,
+    ].map((reformat) => {
+      const event = tasksCreated(1)[0]!.event;
+      return delivery(event, reformat(JSON.stringify(event)));
+    });
+    await auditAgent(dir, clock("2025-01-15T15:00:00.000Z")).handle(deliveries);
+    const lines = fileLines(join(dir, "audit-2025-01-15.jsonl"));
+    expect(lines).toHaveLength(4);
+    lines.forEach((line, i) => expect(line).toContain(`"event":${eventToJson(deliveries[i]!.event)},"prev"`));
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 4 });
   });
 
   test("skips a redelivered batch, also from a new instance over the same directory", async () => {
@@ -104,7 +138,9 @@ describe("audit agent", () => {
   test("returns an event it cannot serialize as a failure, and writes the rest", async () => {
     const dir = tempDir();
     const [good, other] = tasksCreated(2);
-    const broken = { ...other!, event: { ...other!.event, occurred_at: "yesterday" } } as Delivery;
+    // Only a hand-made delivery without usable bytes gets here: the consume loop's events always serialize.
+    const message = { ...other!.message, value: null };
+    const broken = { ...other!, message, event: { ...other!.event, occurred_at: "yesterday" } } as Delivery;
     const failures = await auditAgent(dir, clock("2025-01-15T10:00:00.000Z")).handle([broken, good!]);
     expect(failures.map((f) => f.delivery)).toEqual([broken]);
     expect(fileLines(join(dir, "audit-2025-01-15.jsonl")).map((line) => JSON.parse(line).event.event_id)).toEqual([good!.event.event_id]);

@@ -16,6 +16,23 @@ export interface AuditAgentOptions {
   now?: () => Date;
 }
 
+const OPEN_BRACE = 0x7b;
+const LF = 0x0a;
+const CR = 0x0d;
+const encoder = new TextEncoder();
+
+/**
+ * The event as it was received: the message's bytes, which the consume loop has parsed and validated, so
+ * the log holds what was on the wire (unknown fields, key order and all), as the spec's agent logs the dict
+ * it read. Bytes that would not sit inside one line as a JSON value (a line break as whitespace, a leading
+ * byte-order mark or space) are written as `eventToJson` serializes the event instead.
+ */
+function auditedJson(delivery: Delivery): Uint8Array {
+  const value = delivery.message.value;
+  if (value !== null && value[0] === OPEN_BRACE && value.indexOf(LF) === -1 && value.indexOf(CR) === -1) return value;
+  return encoder.encode(eventToJson(delivery.event));
+}
+
 /**
  * Writes every event of the four coordination topics, known types or not, to a hash-chained JSON-lines log,
  * once per event_id. A batch resolves only when its lines are fsynced, so its offsets are committed after.
@@ -34,7 +51,7 @@ export function createAuditAgent(options: AuditAgentOptions): Agent {
     const entries: AuditEntry[] = [];
     for (const delivery of deliveries) {
       try {
-        entries.push({ eventId: delivery.event.event_id, eventJson: eventToJson(delivery.event) });
+        entries.push({ eventId: delivery.event.event_id, event: auditedJson(delivery) });
       } catch (error) {
         failures.push({ delivery, error });
       }

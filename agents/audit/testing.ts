@@ -23,10 +23,12 @@ export function tempDir(): string {
   return dir;
 }
 
-export function delivery(raw: unknown): Delivery {
-  const parsed = parseEvent(JSON.stringify(raw));
+/** A delivery of `raw` sent as JSON text (`JSON.stringify(raw)` unless given), as the consume loop makes it. */
+export function delivery(raw: unknown, text = JSON.stringify(raw)): Delivery {
+  const value = new TextEncoder().encode(text);
+  const parsed = parseEvent(value);
   if (!parsed.ok) throw parsed.error;
-  const message = { topic: "task-events", partition: 0, offset: 0, key: null, value: null, headers: [], timestamp: -1 };
+  const message = { topic: "task-events", partition: 0, offset: 0, key: null, value, headers: [], timestamp: -1 };
   return { known: parsed.known, event: parsed.event, message, logger: silentLogger } as Delivery;
 }
 
