@@ -9,7 +9,7 @@ import { Admin } from "../../src/kafka/admin.ts";
 import { startKafkaCluster } from "../../test/support/kafka-cluster.ts";
 import { auditHandled } from "./support/audit-progress.ts";
 import { preloadTaskCreated } from "./support/preload.ts";
-import { freePort, httpOk, Service, sleep } from "./support/processes.ts";
+import { freePort, httpOk, javaPidsByCommandLine, Service, sleep } from "./support/processes.ts";
 import { runWrk } from "./support/wrk.ts";
 import { tempDir } from "./systems.ts";
 
@@ -31,6 +31,21 @@ function threadCpu(pid: number): Map<string, number> {
     }
   }
   return byName;
+}
+
+/** CPU seconds of a whole process (all threads). */
+function processCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Busy and all CPU seconds of the machine, from the first line of /proc/stat. */
+function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0) / 100;
+  const idle = (f[3]! + f[4]!) / 100; // idle + iowait
+  return { busy: total - idle, total };
 }
 
 function report(before: Map<string, number>, after: Map<string, number>, seconds: number): void {
@@ -57,7 +72,10 @@ try {
     join(profileDir, `${mode}.log`),
   );
   await service.waitUntil(() => httpOk(`${url}/readyz`));
+  const brokerPid = javaPidsByCommandLine(cluster.dataDir)[0]!;
   const before = threadCpu(service.pid);
+  const brokerBefore = processCpu(brokerPid);
+  const machineBefore = machineCpu();
   const t0 = performance.now();
   if (mode === "audit") {
     while ((await auditHandled(url)) < amount) await sleep(100);
@@ -69,6 +87,10 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   if (mode === "audit") console.log(`${amount} events in ${seconds.toFixed(1)} s = ${(amount / seconds).toFixed(0)} events/s`);
   report(before, threadCpu(service.pid), seconds);
+  const machine = machineCpu();
+  const cores = (machine.total - machineBefore.total) / seconds;
+  console.log(`broker (JVM): ${(processCpu(brokerPid) - brokerBefore).toFixed(2)} s of CPU`);
+  console.log(`machine: ${(machine.busy - machineBefore.busy).toFixed(2)} s busy of ${(machine.total - machineBefore.total).toFixed(2)} s (${cores.toFixed(0)} cores)`);
   await service.stop();
   const profile = readdirSync(profileDir).find((n) => n.endsWith(".md"));
   console.log(profile ? `CPU profile: ${join(profileDir, profile)}` : `no CPU profile written; see ${profileDir}`);

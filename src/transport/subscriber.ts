@@ -10,6 +10,11 @@ export interface SubscriberMetrics {
   deadLettered(topic: string, reason: DeadLetterReason): void;
 }
 
+interface ParsedBatch {
+  deliveries: Delivery[];
+  invalid: Array<{ message: RawMessage; reason: DeadLetterReason; error: unknown }>;
+}
+
 export interface SubscriberOptions {
   consumer: Consumer;
   group: string;
@@ -58,26 +63,62 @@ export class Subscriber {
     await this.running;
   }
 
+  /*
+   * Two batches overlap: the next one is fetched and parsed (CPU) while the handler of the one before waits
+   * on its I/O (an fsync, an SMTP reply). Handlers still run one batch at a time, in order, and each batch
+   * is committed before the next is handled. Measured on the audit role: its JS thread was idle a third of
+   * the time, waiting on fsync, before the overlap.
+   */
   private async loop(): Promise<void> {
     const { consumer, topics, logger } = this.options;
     consumer.subscribe(topics);
     logger.info({ group: this.options.group, topics }, "subscribed");
+    let previous: Promise<void> = Promise.resolve();
     for await (const batch of consumer.batches(this.options.maxBatch ?? 500)) {
-      const work = this.processUntilDone(batch);
-      this.inFlight = work;
-      await work;
+      const parsed = this.parse(batch);
+      await previous;
+      // Not handled, so not committed: the group's next owner gets it.
       if (this.stopping) break;
+      previous = this.processUntilDone(batch, parsed);
+      this.inFlight = previous;
     }
+    await previous;
+  }
+
+  private parse(batch: RawMessage[]): ParsedBatch {
+    const { logger, maxEventBytes } = this.options;
+    const deliveries: Delivery[] = [];
+    const invalid: ParsedBatch["invalid"] = [];
+    for (const message of batch) {
+      const parsed = parseEvent(message.value ?? new Uint8Array(0), { maxBytes: maxEventBytes });
+      if (!parsed.ok) {
+        const reason = message.value === null || parsed.error.issues[0]?.path === "" ? "unparseable" : "invalid";
+        invalid.push({ message, reason, error: parsed.error });
+        continue;
+      }
+      const { event } = parsed;
+      // Made when first used: pino serializes a child's fields up front, and most events log nothing.
+      let child: Logger | undefined;
+      deliveries.push({
+        known: parsed.known,
+        event,
+        message,
+        get logger() {
+          return (child ??= logger.child({ correlation_id: event.metadata.correlation_id, event_id: event.event_id }));
+        },
+      } as Delivery);
+    }
+    return { deliveries, invalid };
   }
 
   /**
    * A batch whose dead letters could not be written (the broker is down) is processed again after a pause,
    * never committed past: handlers are idempotent, so the second pass repeats no side effect.
    */
-  private async processUntilDone(batch: RawMessage[]): Promise<void> {
+  private async processUntilDone(batch: RawMessage[], parsed: ParsedBatch): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.process(batch);
+        return await this.process(batch, parsed);
       } catch (error) {
         const delay = Math.min(30_000, 500 * 2 ** attempt);
         this.options.logger.error({ err: error, delayMs: delay }, "batch could not be finished; retrying it");
@@ -86,22 +127,10 @@ export class Subscriber {
     }
   }
 
-  private async process(batch: RawMessage[]): Promise<void> {
+  private async process(batch: RawMessage[], { deliveries, invalid }: ParsedBatch): Promise<void> {
     const { consumer, logger, metrics } = this.options;
     const started = performance.now();
-    const deliveries: Delivery[] = [];
-    const dead: Array<Promise<void>> = [];
-    for (const message of batch) {
-      const parsed = parseEvent(message.value ?? new Uint8Array(0), { maxBytes: this.options.maxEventBytes });
-      if (!parsed.ok) {
-        const reason = message.value === null || parsed.error.issues[0]?.path === "" ? "unparseable" : "invalid";
-        dead.push(this.deadLetter(message, reason, parsed.error));
-        continue;
-      }
-      const { event } = parsed;
-      const child = logger.child({ correlation_id: event.metadata.correlation_id, event_id: event.event_id });
-      deliveries.push({ known: parsed.known, event, message, logger: child } as Delivery);
-    }
+    const dead = invalid.map(({ message, reason, error }) => this.deadLetter(message, reason, error));
     const failures = await this.options.handle(deliveries);
     for (const { delivery, error } of failures) {
       delivery.logger.error({ err: error, event_type: delivery.event.event_type }, "handler failed for good; dead-lettering");
