@@ -4,8 +4,9 @@
  * One line per event, UTF-8, ending in "\n":
  *   {"logged_at":"2025-01-15T14:30:22.456Z","event":{<the envelope>},"prev":"<64 hex>","hash":"<64 hex>"}
  *
- * The record R is the JSON text {"logged_at":<logged_at>,"event":<eventToJson(event)>}: no spaces, keys in
- * that order, the event's keys in the spec's order. Then
+ * The record R is the JSON text {"logged_at":<logged_at>,"event":<event>}: no spaces, keys in that order,
+ * <event> the message's bytes as received, or eventToJson(event) when those would not sit on one line
+ * (agents/audit/index.ts). Then
  *   hash = lower-case hex SHA-256 of the UTF-8 bytes of  prev + "\n" + R
  * and the line is R with its closing "}" replaced by ,"prev":"<prev>","hash":"<hash>"}. R is thus read back
  * from the line's own bytes (drop the fixed-length tail, put the "}" back), so a verifier in any language
