@@ -8,6 +8,7 @@ import { TOPICS } from "../../src/events/index.ts";
 import { Admin } from "../../src/kafka/admin.ts";
 import { startKafkaCluster } from "../../test/support/kafka-cluster.ts";
 import { textTable, type Row } from "./report.ts";
+import { gcLogOption } from "./support/broker-gc.ts";
 import { ContentionMonitor } from "./support/contention.ts";
 import { loadAverage, javaPidsByCommandLine } from "./support/processes.ts";
 import { nodePeer, nodePeerLinger1, oursApi, oursApiLinger5, PEER_TOPICS, pythonConfirmed, pythonSpec, settleDisk, type Paths } from "./systems.ts";
@@ -56,7 +57,12 @@ const loadBefore = loadAverage();
 // Taken now, right after run.sh built the binary: others may edit src/ while this runs.
 const software = describeSoftware(paths.node);
 log(`load average before: ${loadBefore}; logs in ${paths.logDir}`);
-const cluster = await startKafkaCluster({ nodes: 1, jvmOpts: ["-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"], startTimeoutMs: 120_000 });
+const brokerGcLog = join(paths.logDir, "broker-gc.log");
+const cluster = await startKafkaCluster({
+  nodes: 1,
+  jvmOpts: ["-Xms1g", "-Xmx1g", "-XX:+UseParallelGC", gcLogOption(brokerGcLog)],
+  startTimeoutMs: 120_000,
+});
 const bootstrap = cluster.bootstrap;
 const brokerPid = javaPidsByCommandLine(cluster.dataDir)[0];
 log(`broker at ${bootstrap} (pid ${brokerPid})`);
@@ -123,7 +129,9 @@ try {
   // not first have to read what workload 1 writes there.
   let e2e: EndToEndResult | undefined;
   if (selected.has(3)) {
-    e2e = await phase("3. end to end", () => measureEndToEnd(bootstrap, paths, settings.e2eRate, settings.e2eSeconds, log));
+    e2e = await phase("3. end to end", () =>
+      measureEndToEnd(bootstrap, paths, { rate: settings.e2eRate, seconds: settings.e2eSeconds, warmupSeconds: settings.warmupSeconds, brokerGcLog }, log),
+    );
     rows.push(...endToEndRows(e2e));
   }
 

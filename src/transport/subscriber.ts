@@ -142,12 +142,9 @@ export class Subscriber {
     for (const delivery of deliveries) {
       metrics?.handled(delivery.event.event_type, failed.has(delivery) ? "dead-lettered" : "ok", seconds);
     }
-    try {
-      await consumer.commit(batch);
-    } catch (error) {
-      // The work is done and idempotent; a failed commit only means those messages may come again.
-      logger.warn({ err: error }, "offset commit failed; the batch may be redelivered");
-    }
+    // Not waited for: the next batch does not depend on it, librdkafka sends commits in order, and closing
+    // the consumer waits for them. The work is done and idempotent; a failed commit only means redelivery.
+    consumer.commit(batch).catch((error) => logger.warn({ err: error }, "offset commit failed; the batch may be redelivered"));
   }
 
   private async deadLetter(message: RawMessage, reason: DeadLetterReason, error: unknown): Promise<void> {
