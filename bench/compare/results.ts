@@ -146,7 +146,7 @@ Above 1, ours is better.
 ## Targets
 
 ${markdownTargets(input.targets)}
-
+${input.targets.some((t) => !t.met) ? "\nWhere a target is missed, [README.md](README.md) says what the profile shows is the cost.\n" : ""}
 ## Results
 
 ${markdownTable(input.rows)}
