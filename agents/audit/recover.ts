@@ -10,11 +10,12 @@ import { RecentIds } from "./recent-ids.ts";
  * Why the tail of the log is enough to deduplicate: the consume loop commits a batch's offsets only after
  * `handle` has written and fsynced it, and it commits before a partition is revoked. So Kafka redelivers only
  * what came after the last commit: events not written yet, or written by a batch whose commit was lost to a
- * crash or a failed commit, and those are the last lines of the log. RECOVERY_LINES is twenty batches of 500.
+ * crash or a failed commit, and those are the last lines of the log. RECOVERY_LINES is five batches of 5,000
+ * (the agent's maxBatch), read back at start-up in 150-190 ms (measured on 1 KiB events).
  * A replay from further back (offsets reset by hand, or expired) appends those events again, with a new
  * logged_at, and they can be told apart by event_id.
  */
-export const RECOVERY_LINES = 10_000;
+export const RECOVERY_LINES = 25_000;
 export const REMEMBERED_IDS = 100_000;
 
 export interface ChainState {

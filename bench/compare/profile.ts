@@ -9,13 +9,19 @@ import { Admin } from "../../src/kafka/admin.ts";
 import { startKafkaCluster } from "../../test/support/kafka-cluster.ts";
 import { auditHandled } from "./support/audit-progress.ts";
 import { preloadTaskCreated } from "./support/preload.ts";
-import { freePort, httpOk, javaPidsByCommandLine, Service, sleep } from "./support/processes.ts";
+import { freePort, httpOk, javaPidsByCommandLine, RssSampler, Service, sleep } from "./support/processes.ts";
 import { runWrk } from "./support/wrk.ts";
 import { tempDir } from "./systems.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const mode = process.argv[2] ?? "audit";
 const amount = Number(process.argv[3] ?? (mode === "audit" ? 200_000 : 15));
+/** PROFILE=0 runs the role without the profiler, for its real speed and memory. */
+const noProfile = process.env.PROFILE === "0";
+const PASSED_THROUGH = /^(KAFKA|AUDIT|EMAIL|SLACK|API|HANDLER)_/;
+const passedThrough = Object.fromEntries(
+  Object.entries(process.env).filter((entry): entry is [string, string] => PASSED_THROUGH.test(entry[0]) && entry[1] !== undefined),
+);
 
 /** CPU seconds per thread name, from /proc/PID/task/TID/{comm,stat}. */
 function threadCpu(pid: number): Map<string, number> {
@@ -67,12 +73,20 @@ try {
   const url = `http://127.0.0.1:${port}`;
   const service = new Service(
     mode,
-    [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, join(ROOT, "src/main.ts"), `--role=${mode}`],
-    { KAFKA_BOOTSTRAP_SERVERS: cluster.bootstrap, HTTP_PORT: String(port), DATA_DIR: tempDir(mode), LOG_LEVEL: process.env.LOG_LEVEL ?? "info" },
+    [process.execPath, ...(noProfile ? [] : ["--cpu-prof-md", `--cpu-prof-dir=${profileDir}`]), join(ROOT, "src/main.ts"), `--role=${mode}`],
+    {
+      // Configuration to compare (KAFKA_*, AUDIT_*, ...) passes through to the role.
+      ...passedThrough,
+      KAFKA_BOOTSTRAP_SERVERS: cluster.bootstrap,
+      HTTP_PORT: String(port),
+      DATA_DIR: tempDir(mode),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+    },
     join(profileDir, `${mode}.log`),
   );
   await service.waitUntil(() => httpOk(`${url}/readyz`));
   const brokerPid = javaPidsByCommandLine(cluster.dataDir)[0]!;
+  const rss = new RssSampler(service.pid);
   const before = threadCpu(service.pid);
   const brokerBefore = processCpu(brokerPid);
   const machineBefore = machineCpu();
@@ -88,6 +102,8 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   if (mode === "audit") console.log(`${amount} events in ${seconds.toFixed(1)} s = ${(amount / seconds).toFixed(0)} events/s`);
   report(before, threadCpu(service.pid), seconds);
+  const memory = rss.stop();
+  console.log(`role RSS: peak ${memory.peakMb.toFixed(0)} MB, mean ${memory.meanMb.toFixed(0)} MB`);
   const machine = machineCpu();
   const cores = (machine.total - machineBefore.total) / seconds;
   console.log(`broker (JVM): ${(processCpu(brokerPid) - brokerBefore).toFixed(2)} s of CPU`);

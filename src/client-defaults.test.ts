@@ -1,0 +1,22 @@
+import { describe, expect, test } from "bun:test";
+import { agentConsumerProperties, apiProducerProperties } from "./client-defaults.ts";
+
+describe("client defaults", () => {
+  test("the api's producer lingers 1 ms and gives up at the answer deadline", () => {
+    expect(apiProducerProperties({ "bootstrap.servers": "k:9092" }, 5000)).toEqual({
+      "bootstrap.servers": "k:9092",
+      "linger.ms": "1",
+      "message.timeout.ms": "5000",
+    });
+  });
+
+  test("KAFKA_* settings override the api's linger but not its deadline", () => {
+    const properties = apiProducerProperties({ "linger.ms": "20", "message.timeout.ms": "60000" }, 5000);
+    expect([properties["linger.ms"], properties["message.timeout.ms"]]).toEqual(["20", "5000"]);
+  });
+
+  test("the agents' consumers prefetch at most 16 MiB per partition unless told otherwise", () => {
+    expect(agentConsumerProperties({})["queued.max.messages.kbytes"]).toBe("16384");
+    expect(agentConsumerProperties({ "queued.max.messages.kbytes": "65536" })["queued.max.messages.kbytes"]).toBe("65536");
+  });
+});
