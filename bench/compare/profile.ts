@@ -18,7 +18,7 @@ const mode = process.argv[2] ?? "audit";
 const amount = Number(process.argv[3] ?? (mode === "audit" ? 200_000 : 15));
 /** PROFILE=0 runs the role without the profiler, for its real speed and memory. */
 const noProfile = process.env.PROFILE === "0";
-const PASSED_THROUGH = /^(KAFKA|AUDIT|EMAIL|SLACK|API|HANDLER)_/;
+const PASSED_THROUGH = /^(KAFKA|AUDIT|EMAIL|SLACK|API|HANDLER|MIMALLOC)_/;
 const passedThrough = Object.fromEntries(
   Object.entries(process.env).filter((entry): entry is [string, string] => PASSED_THROUGH.test(entry[0]) && entry[1] !== undefined),
 );
@@ -44,6 +44,12 @@ function processCpu(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Minor page faults of a process so far: first touches of fresh memory, which cost the thread that touches. */
+function minorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
 }
 
 /** Busy and all CPU seconds of the machine, from the first line of /proc/stat. */
@@ -89,6 +95,7 @@ try {
   const rss = new RssSampler(service.pid);
   const before = threadCpu(service.pid);
   const brokerBefore = processCpu(brokerPid);
+  const faultsBefore = minorFaults(service.pid);
   const machineBefore = machineCpu();
   const t0 = performance.now();
   if (mode === "audit") {
@@ -103,6 +110,7 @@ try {
   if (mode === "audit") console.log(`${amount} events in ${seconds.toFixed(1)} s = ${(amount / seconds).toFixed(0)} events/s`);
   report(before, threadCpu(service.pid), seconds);
   const memory = rss.stop();
+  console.log(`role minor page faults: ${(minorFaults(service.pid) - faultsBefore).toLocaleString("en-US")}`);
   console.log(`role RSS: peak ${memory.peakMb.toFixed(0)} MB, mean ${memory.meanMb.toFixed(0)} MB`);
   const machine = machineCpu();
   const cores = (machine.total - machineBefore.total) / seconds;
