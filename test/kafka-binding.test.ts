@@ -73,6 +73,30 @@ describe("producer and consumer against a real broker", () => {
     }
   });
 
+  test("batches hold at most the bytes asked for, a larger message comes alone, and a small buffer loses nothing", async () => {
+    const topic = await createTopic(bootstrap, uniqueTopic("batch-bytes"));
+    const sizes = [300_000, 300_000, 300_000, 900_000, 100_000, 100_000, 100_000, 300_000, 300_000, 300_000];
+    for (const [i, size] of sizes.entries()) await producer.send({ topic, key: null, value: new Uint8Array(size).fill(i) });
+    // A buffer budget below two messages: the consumer must keep taking from librdkafka as the caller drains it.
+    const consumer = new Consumer({ groupId: `${topic}-group`, properties: { "bootstrap.servers": bootstrap }, maxBufferedBytes: 500_000 });
+    consumer.subscribe([topic]);
+    const batches: number[][] = [];
+    let received = 0;
+    for await (const batch of consumer.batches(100, 700_000)) {
+      batches.push(batch.map((m) => m.value!.length));
+      expect(batch.map((m) => m.value![0])).toEqual(batch.map((_, j) => received + j));
+      received += batch.length;
+      if (received === sizes.length) break;
+    }
+    await consumer.close();
+    expect(batches.flat()).toEqual(sizes);
+    for (const batch of batches) {
+      const bytes = batch.reduce((a, b) => a + b, 0);
+      expect(bytes <= 700_000 || batch.length === 1).toBe(true);
+    }
+    expect(batches).toContainEqual([900_000]);
+  });
+
   test("two consumer groups each receive every message (fan-out)", async () => {
     const topic = await createTopic(bootstrap, uniqueTopic("fanout"), 3);
     await Promise.all(Array.from({ length: 300 }, (_, i) => producer.send({ topic, key: `k${i}`, value: `v${i}` })));

@@ -36,6 +36,11 @@ export interface ConsumerOptions {
    * used half; librdkafka keeps the rest and stops fetching at its own limit (queued.max.messages.kbytes).
    */
   maxBuffered?: number;
+  /**
+   * The same in key and value bytes, so that large messages cannot pile up: 64 MiB unless given. Checked
+   * between drains of librdkafka's queue, so it can be passed by one drain: at most what librdkafka holds.
+   */
+  maxBufferedBytes?: number;
 }
 
 const EVENTS_PER_TURN = 1024;
@@ -57,11 +62,12 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private readonly decoder = new MessageDecoder();
   private readonly buffer = new MessageBuffer();
   private readonly maxBuffered: number;
+  private readonly maxBufferedBytes: number;
   private readonly assigned = new Map<string, TopicPartition>();
-  /** The buffer was full when the last turn ended, so messages are left on the fetch queue. */
   /** Per partition, the offset after the last message handed to the caller: where the lag is counted from. */
   private readonly positions = new Map<string, number>();
   private readonly watermarks = new BigInt64Array(2);
+  /** The buffer was full when the last turn ended, so messages are left on the fetch queue. */
   private full = false;
   private waiter: (() => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -70,6 +76,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   constructor(options: ConsumerOptions) {
     this.logger = options.logger ?? silentLogger;
     this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     const properties = {
       "enable.auto.commit": "false",
       "auto.offset.reset": "earliest",
@@ -122,10 +129,13 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     }
   }
 
-  /** Whatever is ready, up to `maxMessages` at a time: the way to consume at full speed. */
-  async *batches(maxMessages = 500): AsyncIterable<ConsumedMessage[]> {
+  /**
+   * Whatever is ready, up to `maxMessages` and `maxBytes` of keys and values at a time (a larger message
+   * comes alone): the way to consume at full speed.
+   */
+  async *batches(maxMessages = 500, maxBytes = Number.POSITIVE_INFINITY): AsyncIterable<ConsumedMessage[]> {
     for (;;) {
-      const batch = await this.nextBatch(maxMessages);
+      const batch = await this.nextBatch(maxMessages, maxBytes);
       if (!batch) return;
       yield batch;
     }
@@ -201,15 +211,15 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     lib.rd_kafka_destroy(rk);
   }
 
-  private async nextBatch(max: number): Promise<ConsumedMessage[] | null> {
+  private async nextBatch(max: number, maxBytes = Number.POSITIVE_INFINITY): Promise<ConsumedMessage[] | null> {
     for (;;) {
       if (this.closing) return null;
       if (this.buffer.length > 0) {
-        const batch = this.buffer.take(max);
+        const batch = this.buffer.take(max, maxBytes);
         for (const message of batch) this.positions.set(partitionKey(message), message.offset + 1);
         // The fetch queue signals only when it turns non-empty, so a loop that left messages there for
         // want of room must be woken when the room is back.
-        if (this.full && this.buffer.length <= this.maxBuffered / 2) {
+        if (this.full && this.buffer.length <= this.maxBuffered / 2 && this.buffer.bytes <= this.maxBufferedBytes / 2) {
           this.full = false;
           this.loop.wake();
         }
@@ -239,7 +249,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       lib.rd_kafka_event_destroy(event);
     }
     handled += this.commits.serve();
-    for (let budget = MESSAGES_PER_TURN; budget > 0 && this.buffer.length <= this.maxBuffered; ) {
+    for (let budget = MESSAGES_PER_TURN; budget > 0 && !this.bufferFull(); ) {
       const count = this.fetch.drain(budget, this.accept);
       handled += count;
       if (count === 0) break;
@@ -247,7 +257,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     }
     // Backpressure without pausing: a pause would discard everything librdkafka has prefetched for the
     // partitions (a version barrier) and fetch it again after the resume.
-    this.full = this.buffer.length > this.maxBuffered;
+    this.full = this.bufferFull();
     if (this.buffer.length > 0) this.wakeWaiter();
     if (this.closing && this.closeDone && lib.rd_kafka_consumer_closed(rk)) this.closeDone();
     return handled;
@@ -302,6 +312,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     withPartitionList(owned, (list) =>
       paused ? lib.rd_kafka_pause_partitions(rk, list) : lib.rd_kafka_resume_partitions(rk, list),
     );
+  }
+
+  private bufferFull(): boolean {
+    return this.buffer.length > this.maxBuffered || this.buffer.bytes > this.maxBufferedBytes;
   }
 
   private wakeWaiter(): void {

@@ -10,6 +10,9 @@ export interface SubscriberMetrics {
   deadLettered(topic: string, reason: DeadLetterReason): void;
 }
 
+/** Two batches are in hand at once (one handled, the next parsed): 32 MiB of values at most. */
+const DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
 interface ParsedBatch {
   deliveries: Delivery[];
   invalid: Array<{ message: RawMessage; reason: DeadLetterReason; error: unknown }>;
@@ -25,6 +28,8 @@ export interface SubscriberOptions {
   logger: Logger;
   metrics?: SubscriberMetrics;
   maxBatch?: number;
+  /** Key and value bytes per batch (a larger message comes alone), so batches of large events stay bounded. */
+  maxBatchBytes?: number;
   maxEventBytes?: number;
 }
 
@@ -74,7 +79,7 @@ export class Subscriber {
     consumer.subscribe(topics);
     logger.info({ group: this.options.group, topics }, "subscribed");
     let previous: Promise<void> = Promise.resolve();
-    for await (const batch of consumer.batches(this.options.maxBatch ?? 500)) {
+    for await (const batch of consumer.batches(this.options.maxBatch ?? 500, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
       const parsed = this.parse(batch);
       await previous;
       // Not handled, so not committed: the group's next owner gets it.
