@@ -42,13 +42,13 @@ export function createEmailAgent(options: EmailAgentOptions): Agent {
     if (!delivery.known || delivery.event.event_type !== "task.created") return;
     const event = delivery.event;
     const message = taskCreatedEmail(event, email);
-    const outcome = await processed.once(`email:${event.event_id}`, () => mailer.send(message));
+    const { outcome, doneAt } = await processed.once(`email:${event.event_id}`, () => mailer.send(message));
     if (outcome === "done") {
       delivery.logger.info({ recipient: message.recipient, message_id: message.messageId }, "email sent");
     } else {
       delivery.logger.info({ message_id: message.messageId }, "email already sent for this event; not sending again");
     }
-    const sent = notificationSent(event, "email", message.recipient, SOURCE);
+    const sent = notificationSent(event, "email", message.recipient, SOURCE, doneAt);
     await publisher.publish(sent);
   }
 

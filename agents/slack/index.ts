@@ -44,13 +44,13 @@ export function createSlackAgent(options: SlackAgentOptions): Agent {
     const { event } = delivery;
     if (event.event_type !== "task.created") return;
     // The row is written after the post and before the commit: a crash in between posts twice, never zero times.
-    const outcome = await processed.once(`slack:${event.event_id}`, () => deliver(taskCreatedMessage(event), delivery));
+    const { outcome, doneAt } = await processed.once(`slack:${event.event_id}`, () => deliver(taskCreatedMessage(event), delivery));
     delivery.logger.info(
       { task_id: event.data.task_id, outcome },
       outcome === "done" ? "slack message posted" : "slack message already posted; not posting again",
     );
     // Published on every delivery: the first attempt may have posted and then failed to publish.
-    const sent = notificationSent(event, "slack", recipient, SOURCE);
+    const sent = notificationSent(event, "slack", recipient, SOURCE, doneAt);
     await publisher.publish(sent);
   }
 

@@ -9,14 +9,28 @@ describe("processed events store", () => {
     const path = join(mkdtempSync(join(tmpdir(), "processed-")), "store.sqlite");
     let runs = 0;
     const store = new ProcessedEvents(path);
-    expect(await store.once("event-1", async () => void runs++)).toBe("done");
-    expect(await store.once("event-1", async () => void runs++)).toBe("skipped");
+    const outcome = async (s: ProcessedEvents, key: string) => (await s.once(key, async () => void runs++)).outcome;
+    expect(await outcome(store, "event-1")).toBe("done");
+    expect(await outcome(store, "event-1")).toBe("skipped");
     store.close();
     const reopened = new ProcessedEvents(path);
-    expect(await reopened.once("event-1", async () => void runs++)).toBe("skipped");
-    expect(await reopened.once("event-2", async () => void runs++)).toBe("done");
+    expect(await outcome(reopened, "event-1")).toBe("skipped");
+    expect(await outcome(reopened, "event-2")).toBe("done");
     reopened.close();
     expect(runs).toBe(2);
+  });
+
+  test("says when the effect was done, the same time on every later call and after a reopen", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "processed-")), "store.sqlite");
+    const store = new ProcessedEvents(path);
+    const before = Date.now();
+    const first = await store.once("event-1", async () => {});
+    expect(first.doneAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect((await store.once("event-1", async () => {})).doneAt).toEqual(first.doneAt);
+    store.close();
+    const reopened = new ProcessedEvents(path);
+    expect((await reopened.once("event-1", async () => {})).doneAt).toEqual(first.doneAt);
+    reopened.close();
   });
 
   test("does not record a key whose effect failed, so the redelivery tries again", async () => {

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
  */
 export class ProcessedEvents {
   private readonly db: Database;
-  private readonly hasQuery;
+  private readonly doneAtQuery;
   private readonly insert;
   private readonly prune;
 
@@ -20,25 +20,32 @@ export class ProcessedEvents {
     // FULL: the row must be on disk before the offset commit that makes redelivery impossible to notice.
     this.db.run("PRAGMA synchronous = FULL");
     this.db.run("CREATE TABLE IF NOT EXISTS processed (key TEXT PRIMARY KEY, done_at INTEGER NOT NULL) WITHOUT ROWID");
-    this.hasQuery = this.db.query<{ found: number }, [string]>("SELECT 1 AS found FROM processed WHERE key = ?");
+    this.doneAtQuery = this.db.query<{ done_at: number }, [string]>("SELECT done_at FROM processed WHERE key = ?");
     this.insert = this.db.query("INSERT OR IGNORE INTO processed (key, done_at) VALUES (?, ?)");
     this.prune = this.db.query("DELETE FROM processed WHERE done_at < ?");
   }
 
   has(key: string): boolean {
-    return this.hasQuery.get(key) !== null;
+    return this.doneAt(key) !== undefined;
   }
 
-  record(key: string): void {
-    this.insert.run(key, Date.now());
+  /** When the effect for `key` was recorded as done. */
+  doneAt(key: string): Date | undefined {
+    const row = this.doneAtQuery.get(key);
+    return row === null ? undefined : new Date(row.done_at);
   }
 
-  /** Runs `effect` unless `key` is recorded; records it once the effect succeeded. */
-  async once(key: string, effect: () => Promise<void>): Promise<"done" | "skipped"> {
-    if (this.has(key)) return "skipped";
+  /**
+   * Runs `effect` unless `key` is recorded; records it once the effect succeeded. `doneAt` is when it was
+   * recorded, the same on every later call, so a fact published about the effect can carry it unchanged.
+   */
+  async once(key: string, effect: () => Promise<void>): Promise<{ outcome: "done" | "skipped"; doneAt: Date }> {
+    const recorded = this.doneAt(key);
+    if (recorded !== undefined) return { outcome: "skipped", doneAt: recorded };
     await effect();
-    this.record(key);
-    return "done";
+    const doneAt = new Date();
+    this.insert.run(key, doneAt.getTime());
+    return { outcome: "done", doneAt };
   }
 
   /** Forgets keys older than `maxAgeMs`; redelivery happens within retention, so old keys only cost space. */
