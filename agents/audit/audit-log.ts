@@ -54,14 +54,16 @@ export class AuditLog {
     // Lazily, so creating the agent touches no disk and a failed start-up read is retried with the next batch.
     const state = (this.state ??= await this.recover());
     const byFile = new Map<string, AuditLineEncoder>();
-    const added = new Set<string>();
+    // The ids go into the state at once: if the write fails, the whole state is dropped and read back.
+    let added = 0;
     let { lastHash, lastLoggedMs } = state;
     let loggedAt = "";
     let loggedAtMs = Number.NaN;
     let encoder: AuditLineEncoder | undefined;
     for (const { eventId, event } of entries) {
-      if (state.ids.has(eventId) || added.has(eventId)) continue;
-      added.add(eventId);
+      if (state.ids.has(eventId)) continue;
+      state.ids.add(eventId);
+      added++;
       // Never before the line above, so the chain runs through the files in date order if the clock steps back.
       lastLoggedMs = Math.max(lastLoggedMs, this.options.now().getTime());
       if (lastLoggedMs !== loggedAtMs) {
@@ -89,8 +91,7 @@ export class AuditLog {
     }
     state.lastHash = lastHash;
     state.lastLoggedMs = lastLoggedMs;
-    for (const id of added) state.ids.add(id);
-    return added.size;
+    return added;
   }
 
   private encoderFor(index: number, prevHash: string): AuditLineEncoder {
