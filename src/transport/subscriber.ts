@@ -70,9 +70,9 @@ export class Subscriber {
 
   /*
    * Two batches overlap: the next one is fetched and parsed (CPU) while the handler of the one before waits
-   * on its I/O (an fsync, an SMTP reply). Handlers still run one batch at a time, in order, and each batch
-   * is committed before the next is handled. Measured on the audit role: its JS thread was idle a third of
-   * the time, waiting on fsync, before the overlap.
+   * on its I/O (an fsync, an SMTP reply). Handlers still run one batch at a time, in order, and each batch's
+   * commit is requested before the next is handled. The audit role, for one, waits about 30 ms on write and
+   * fsync per batch of 5,000 events, about as long as parsing the next batch takes.
    */
   private async loop(): Promise<void> {
     const { consumer, topics, logger } = this.options;
