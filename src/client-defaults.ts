@@ -22,3 +22,12 @@ export function apiProducerProperties(properties: KafkaProperties, publishTimeou
 export function agentConsumerProperties(properties: KafkaProperties): KafkaProperties {
   return { "queued.max.messages.kbytes": "16384", ...properties };
 }
+
+/**
+ * Against the embedded broker. librdkafka's mock cluster answers a fetch only when the consumer's wait
+ * (fetch.wait.max.ms, 500 ms by default) is up, new messages or not: events took 200-500 ms to reach the
+ * agents. At 50 ms they take 17-49 ms, and `--role=all` idles at 1.6 % of a core instead of 0.6 %.
+ */
+export function embeddedBrokerProperties(properties: KafkaProperties, bootstrap: string): KafkaProperties {
+  return { "fetch.wait.max.ms": "50", ...properties, "bootstrap.servers": bootstrap };
+}

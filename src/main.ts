@@ -87,7 +87,9 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel }).child({ role: config.role });
+  const processLogger = createLogger({ level: config.logLevel });
+  // With --role=all each role names itself (roles.ts); naming "all" too would repeat the key in every line.
+  const logger = config.role === "all" ? processLogger : processLogger.child({ role: config.role });
   let running;
   try {
     running = await startRole(config, logger);

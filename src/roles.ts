@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { BrokerProbe } from "./broker-probe.ts";
-import { agentConsumerProperties, apiProducerProperties } from "./client-defaults.ts";
+import { agentConsumerProperties, apiProducerProperties, embeddedBrokerProperties } from "./client-defaults.ts";
 import { createAuditAgent } from "../agents/audit/index.ts";
 import { createEmailAgent } from "../agents/email/index.ts";
 import { createSlackAgent } from "../agents/slack/index.ts";
@@ -49,11 +49,11 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
   const cleanup: Array<() => Promise<void> | void> = [];
   try {
     let broker: EmbeddedBroker | undefined;
-    const properties = { ...config.kafka.properties };
+    let properties = config.kafka.properties;
     if (config.kafka.embedded) {
       broker = startEmbeddedBroker(logger);
       cleanup.push(() => broker!.close());
-      properties["bootstrap.servers"] = broker.bootstrap;
+      properties = embeddedBrokerProperties(properties, broker.bootstrap);
     }
     await ensureTopics(config, properties, broker, logger);
 
@@ -66,7 +66,7 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
       cleanup.push(() => admin.close(), () => probe!.stop());
     }
     const metrics = new Metrics();
-    // main.ts binds the process's role; only `all` needs each role named again (pino would repeat the key).
+    // main.ts names the process's role, except for `all`, whose lines name the role they come from.
     const loggerFor = (role: Role) => (role === config.role ? logger : logger.child({ role }));
     const agentsProducer = new Producer(properties, logger.child({ client: "producer" }));
     cleanup.push(() => agentsProducer.close());
