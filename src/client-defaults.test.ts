@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { agentConsumerProperties, apiProducerProperties, embeddedBrokerProperties } from "./client-defaults.ts";
+import { agentConsumerProperties, apiProducerProperties } from "./client-defaults.ts";
 
 describe("client defaults", () => {
   test("the api's producer lingers 1 ms and gives up at the answer deadline", () => {
@@ -16,12 +16,13 @@ describe("client defaults", () => {
   });
 
   test("the agents' consumers prefetch at most 16 MiB per partition unless told otherwise", () => {
-    expect(agentConsumerProperties({})["queued.max.messages.kbytes"]).toBe("16384");
-    expect(agentConsumerProperties({ "queued.max.messages.kbytes": "65536" })["queued.max.messages.kbytes"]).toBe("65536");
+    expect(agentConsumerProperties({}, false)["queued.max.messages.kbytes"]).toBe("16384");
+    expect(agentConsumerProperties({ "queued.max.messages.kbytes": "65536" }, false)["queued.max.messages.kbytes"]).toBe("65536");
   });
 
   test("against the embedded broker, consumers wait at most 50 ms per fetch unless told otherwise", () => {
-    expect(embeddedBrokerProperties({}, "127.0.0.1:1")).toEqual({ "fetch.wait.max.ms": "50", "bootstrap.servers": "127.0.0.1:1" });
-    expect(embeddedBrokerProperties({ "fetch.wait.max.ms": "500" }, "127.0.0.1:1")["fetch.wait.max.ms"]).toBe("500");
+    expect(agentConsumerProperties({}, true)["fetch.wait.max.ms"]).toBe("50");
+    expect(agentConsumerProperties({}, false)["fetch.wait.max.ms"]).toBeUndefined();
+    expect(agentConsumerProperties({ "fetch.wait.max.ms": "500" }, true)["fetch.wait.max.ms"]).toBe("500");
   });
 });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { BrokerProbe } from "./broker-probe.ts";
-import { agentConsumerProperties, apiProducerProperties, embeddedBrokerProperties } from "./client-defaults.ts";
+import { agentConsumerProperties, apiProducerProperties } from "./client-defaults.ts";
 import { createAuditAgent } from "../agents/audit/index.ts";
 import { createEmailAgent } from "../agents/email/index.ts";
 import { createSlackAgent } from "../agents/slack/index.ts";
@@ -49,11 +49,11 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
   const cleanup: Array<() => Promise<void> | void> = [];
   try {
     let broker: EmbeddedBroker | undefined;
-    let properties = config.kafka.properties;
+    const properties = { ...config.kafka.properties };
     if (config.kafka.embedded) {
       broker = startEmbeddedBroker(logger);
       cleanup.push(() => broker!.close());
-      properties = embeddedBrokerProperties(properties, broker.bootstrap);
+      properties["bootstrap.servers"] = broker.bootstrap;
     }
     await ensureTopics(config, properties, broker, logger);
 
@@ -80,7 +80,7 @@ export async function startRole(config: Config, logger: Logger): Promise<Running
       const agent = agentFactories[role](config, new KafkaPublisher(agentsProducer, onPublished), agentLogger);
       const consumer = new Consumer({
         groupId: agent.group,
-        properties: agentConsumerProperties(properties),
+        properties: agentConsumerProperties(properties, broker !== undefined),
         logger: agentLogger.child({ client: "consumer" }),
       });
       const subscriber = new Subscriber({
