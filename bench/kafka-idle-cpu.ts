@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { Consumer } from "../src/kafka/consumer.ts";
 import { Producer } from "../src/kafka/producer.ts";
-import { startKafkaCluster, type KafkaCluster } from "../test/support/kafka-cluster.ts";
+import { benchBroker } from "./support/broker.ts";
 import { createTopic, uniqueTopic } from "../test/support/topics.ts";
 
 const seconds = Number(process.argv[2] ?? 20);
@@ -29,12 +29,8 @@ function threadTicks(): Map<string, number> {
   return ticks;
 }
 
-let cluster: KafkaCluster | undefined;
-let bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS;
-if (!bootstrap) {
-  cluster = await startKafkaCluster({ nodes: 1 });
-  bootstrap = cluster.bootstrap;
-}
+const broker = await benchBroker();
+const bootstrap = broker.bootstrap;
 
 try {
   const topic = await createTopic(bootstrap, uniqueTopic("idle"));
@@ -72,5 +68,5 @@ try {
   await iterating;
   await producer.close();
 } finally {
-  await cluster?.stop();
+  await broker.stop();
 }

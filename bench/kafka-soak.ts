@@ -11,7 +11,7 @@ import { allClientsDestroyed } from "../src/kafka/library.ts";
 import { Consumer } from "../src/kafka/consumer.ts";
 import { headerText } from "../src/kafka/message-decoder.ts";
 import { Producer } from "../src/kafka/producer.ts";
-import { startKafkaCluster, type KafkaCluster } from "../test/support/kafka-cluster.ts";
+import { BENCH_JVM_OPTS, benchBroker } from "./support/broker.ts";
 import { createTopic, uniqueTopic } from "../test/support/topics.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
@@ -37,12 +37,8 @@ interface Sample {
   heap: number;
 }
 
-let cluster: KafkaCluster | undefined;
-let bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS;
-if (!bootstrap) {
-  cluster = await startKafkaCluster({ nodes: 1, jvmOpts: ["-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"] });
-  bootstrap = cluster.bootstrap;
-}
+const broker = await benchBroker(BENCH_JVM_OPTS);
+const bootstrap = broker.bootstrap;
 
 try {
   const topic = await createTopic(bootstrap, uniqueTopic("soak"), PARTITIONS);
@@ -128,5 +124,5 @@ try {
   );
   if (missing > 0 || !destroyed) process.exitCode = 1;
 } finally {
-  await cluster?.stop();
+  await broker.stop();
 }

@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import { Consumer } from "../src/kafka/consumer.ts";
 import { Producer } from "../src/kafka/producer.ts";
-import { startKafkaCluster, type KafkaCluster } from "../test/support/kafka-cluster.ts";
+import { BENCH_JVM_OPTS, benchBroker } from "./support/broker.ts";
 import { createTopic, uniqueTopic } from "../test/support/topics.ts";
 import { librdkafkaBinDir } from "./support/librdkafka-bin.ts";
 
@@ -113,13 +113,8 @@ const consumeTheirs = (bootstrap: string, topic: string, messages: number) =>
     "-t", topic, "-b", bootstrap, "-c", String(messages), "-q",
   ]);
 
-let cluster: KafkaCluster | undefined;
-let bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS;
-if (!bootstrap) {
-  // Full JIT and a larger heap: the test defaults favour start-up time over throughput.
-  cluster = await startKafkaCluster({ nodes: 1, jvmOpts: ["-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"] });
-  bootstrap = cluster.bootstrap;
-}
+const broker = await benchBroker(BENCH_JVM_OPTS);
+const bootstrap = broker.bootstrap;
 
 try {
   const server = bootstrap;
@@ -165,5 +160,5 @@ try {
     console.error(`${name} runs (ours, then theirs, alternating): ours ${list(runs[name].ours)}; theirs ${list(runs[name].theirs)}`);
   }
 } finally {
-  await cluster?.stop();
+  await broker.stop();
 }

@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # Builds dist/agent-events: one executable holding the HTTP producer, every agent and librdkafka.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bun=$(bash scripts/ensure-bun.sh)
-export PATH="$(dirname "$bun"):$PATH"
-bun install --frozen-lockfile >&2
-bash scripts/build-librdkafka.sh >/dev/null
+source "$(dirname "$0")/prepare.sh"
 mkdir -p dist
 bun build --compile --minify --sourcemap src/main.ts --outfile dist/agent-events >&2
 echo "$(pwd)/dist/agent-events"

@@ -3,11 +3,7 @@
 # the pinned Bun (npm registry), dependencies, librdkafka (built from source) and the Kafka broker jars
 # (Maven Central). Then runs every test and ends with a plain "N passed, N failed" line.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bun=$(bash scripts/ensure-bun.sh)
-export PATH="$(dirname "$bun"):$PATH"
-bun install --frozen-lockfile >&2
-bash scripts/build-librdkafka.sh >/dev/null
+source "$(dirname "$0")/prepare.sh"
 bash scripts/fetch-kafka.sh >/dev/null
 
 log=$(mktemp)

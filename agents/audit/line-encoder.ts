@@ -46,10 +46,6 @@ export class AuditLineEncoder {
     return this.prev.toString("latin1");
   }
 
-  get byteLength(): number {
-    return this.length;
-  }
-
   /** The lines written so far, "\n" after each. A view: valid until the next append. */
   bytes(): Uint8Array {
     return this.buffer.subarray(0, this.length);

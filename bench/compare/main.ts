@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { TOPICS } from "../../src/events/index.ts";
 import { Admin } from "../../src/kafka/admin.ts";
 import { startKafkaCluster } from "../../test/support/kafka-cluster.ts";
+import { BENCH_JVM_OPTS } from "../support/broker.ts";
 import { textTable, type Row } from "./report.ts";
 import { gcLogOption } from "./support/broker-gc.ts";
 import { ContentionMonitor } from "./support/contention.ts";
@@ -60,7 +61,7 @@ log(`load average before: ${loadBefore}; logs in ${paths.logDir}`);
 const brokerGcLog = join(paths.logDir, "broker-gc.log");
 const cluster = await startKafkaCluster({
   nodes: 1,
-  jvmOpts: ["-Xms1g", "-Xmx1g", "-XX:+UseParallelGC", gcLogOption(brokerGcLog)],
+  jvmOpts: [...BENCH_JVM_OPTS, gcLogOption(brokerGcLog)],
   startTimeoutMs: 120_000,
 });
 const bootstrap = cluster.bootstrap;

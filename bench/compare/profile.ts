@@ -7,9 +7,22 @@ import { join, resolve } from "node:path";
 import { TOPICS } from "../../src/events/index.ts";
 import { Admin } from "../../src/kafka/admin.ts";
 import { startKafkaCluster } from "../../test/support/kafka-cluster.ts";
+import { BENCH_JVM_OPTS } from "../support/broker.ts";
 import { auditHandled } from "./support/audit-progress.ts";
 import { preloadTaskCreated } from "./support/preload.ts";
-import { freePort, httpOk, javaPidsByCommandLine, RssSampler, Service, sleep } from "./support/processes.ts";
+import {
+  CLOCK_TICKS,
+  cpuSeconds,
+  freePort,
+  httpOk,
+  javaPidsByCommandLine,
+  machineCpu,
+  minorFaults,
+  RssSampler,
+  Service,
+  sleep,
+  statFields,
+} from "./support/processes.ts";
 import { runWrk } from "./support/wrk.ts";
 import { tempDir } from "./systems.ts";
 
@@ -29,35 +42,13 @@ function threadCpu(pid: number): Map<string, number> {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim().replace(/\d+$/, "N");
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+      const f = statFields(`/proc/${pid}/task/${tid}/stat`);
+      byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / CLOCK_TICKS);
     } catch {
       // Thread ended.
     }
   }
   return byName;
-}
-
-/** CPU seconds of a whole process (all threads). */
-function processCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** Minor page faults of a process so far: first touches of fresh memory, which cost the thread that touches. */
-function minorFaults(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
-}
-
-/** Busy and all CPU seconds of the machine, from the first line of /proc/stat. */
-function machineCpu(): { busy: number; total: number } {
-  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0) / 100;
-  const idle = (f[3]! + f[4]!) / 100; // idle + iowait
-  return { busy: total - idle, total };
 }
 
 function report(before: Map<string, number>, after: Map<string, number>, seconds: number): void {
@@ -68,7 +59,7 @@ function report(before: Map<string, number>, after: Map<string, number>, seconds
   for (const [name, d] of rows) console.log(`  ${name.padEnd(20)} ${d.toFixed(2)} s  ${((d / total) * 100).toFixed(0)}%`);
 }
 
-const cluster = await startKafkaCluster({ nodes: 1, jvmOpts: ["-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"] });
+const cluster = await startKafkaCluster({ nodes: 1, jvmOpts: [...BENCH_JVM_OPTS] });
 const profileDir = tempDir("profile");
 try {
   const admin = new Admin({ "bootstrap.servers": cluster.bootstrap });
@@ -94,7 +85,7 @@ try {
   const brokerPid = javaPidsByCommandLine(cluster.dataDir)[0]!;
   const rss = new RssSampler(service.pid);
   const before = threadCpu(service.pid);
-  const brokerBefore = processCpu(brokerPid);
+  const brokerBefore = cpuSeconds(brokerPid);
   const faultsBefore = minorFaults(service.pid);
   const machineBefore = machineCpu();
   const t0 = performance.now();
@@ -114,7 +105,7 @@ try {
   console.log(`role RSS: peak ${memory.peakMb.toFixed(0)} MB, mean ${memory.meanMb.toFixed(0)} MB`);
   const machine = machineCpu();
   const cores = (machine.total - machineBefore.total) / seconds;
-  console.log(`broker (JVM): ${(processCpu(brokerPid) - brokerBefore).toFixed(2)} s of CPU`);
+  console.log(`broker (JVM): ${(cpuSeconds(brokerPid) - brokerBefore).toFixed(2)} s of CPU`);
   console.log(`machine: ${(machine.busy - machineBefore.busy).toFixed(2)} s busy of ${(machine.total - machineBefore.total).toFixed(2)} s (${cores.toFixed(0)} cores)`);
   await service.stop();
   const profile = readdirSync(profileDir).find((n) => n.endsWith(".md"));

@@ -2,6 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { BENCH_JVM_OPTS } from "../support/broker.ts";
 import { renderChart, type Panel } from "./chart.ts";
 import { formatRatio, formatValue, markdownTable, markdownTargets, type Row, type Target } from "./report.ts";
 import { nodePeer, nodePeerLinger1, oursApi, oursApiLinger5, PYTHON, pythonConfirmed, pythonSpec } from "./systems.ts";
@@ -132,7 +133,7 @@ Written by \`bash bench/compare/run.sh\`; [README.md](README.md) says what each 
 
 - Run: ${input.finishedAt.slice(0, 16).replace("T", " ")} UTC on ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average ${input.loadBefore} before, ${input.loadAfter} after.
 - Total run time ${(input.totalSeconds / 60).toFixed(1)} min: ${phases}.
-- Broker: one Apache Kafka KRaft node on loopback (\`-Xmx1g -XX:+UseParallelGC\`), every topic ${s.partitions} partitions.
+- Broker: one Apache Kafka KRaft node on loopback (\`${BENCH_JVM_OPTS.join(" ")}\`), every topic ${s.partitions} partitions.
 - Software: ${input.software}.
 - Other processes: ${
     input.intruders.length === 0

@@ -36,8 +36,7 @@ node_major=$([ -n "$node_bin" ] && "$node_bin" -p 'process.versions.node.split("
 [ "$node_major" -ge 20 ] || { log "Node 20 or later is needed for the Node peer (found: ${node_bin:-none})"; exit 1; }
 
 # --- Bun, librdkafka (and rdkafka_performance), the broker jars, our binary ----------------------------
-bun=$(bash scripts/ensure-bun.sh)
-export PATH="$(dirname "$bun"):$PATH"
+source scripts/prepare.sh
 lib=$(bash scripts/build-librdkafka.sh)
 bash scripts/fetch-kafka.sh >/dev/null
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -x dist/agent-events ]; then

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { CLOCK_TICKS, machineCpu, statFields } from "./processes.ts";
 
-const CLOCK_TICKS = 100;
 const EVERY_MS = 2000;
 /** CPU seconds within one phase below which a program is not worth naming. */
 const REPORT_SECONDS = 1;
@@ -18,19 +18,12 @@ export interface Intruder {
   phases: string[];
 }
 
-/** CPU time the hypervisor gave to other guests (the "steal" column of /proc/stat), in seconds. */
-function stealSeconds(): number {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/);
-  return Number(fields[8] ?? 0) / CLOCK_TICKS;
-}
-
 function readAll(): Map<number, Sample> {
   const all = new Map<number, Sample>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const f = statFields(`/proc/${entry}/stat`);
       all.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
     } catch {
       // Gone meanwhile.
@@ -63,7 +56,7 @@ export class ContentionMonitor {
   private current = "start";
   private readonly usage = new Map<string, Map<string, number>>();
   private readonly steal = new Map<string, number>();
-  private stealMark = stealSeconds();
+  private stealMark = machineCpu().steal;
   private last = readAll();
   private readonly timer = setInterval(() => this.sample(), EVERY_MS);
 
@@ -76,7 +69,7 @@ export class ContentionMonitor {
       }
       return false;
     };
-    const steal = stealSeconds();
+    const steal = machineCpu().steal;
     this.steal.set(this.current, (this.steal.get(this.current) ?? 0) + steal - this.stealMark);
     this.stealMark = steal;
     for (const [pid, sample] of now) {

@@ -73,17 +73,41 @@ export function rssMb(pid: number): number {
   }
 }
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
+export const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/**
+ * The fields of a /proc/.../stat file after the command name (which may hold spaces): [0] is the state,
+ * [1] the parent pid, [7] the minor faults, [11] and [12] user and system ticks. Throws if it is gone.
+ */
+export function statFields(path: string): string[] {
+  const stat = readFileSync(path, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
 
 /** CPU seconds (user + system) the process has used so far. */
 export function cpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const fields = statFields(`/proc/${pid}/stat`);
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return NaN;
   }
+}
+
+/**
+ * The machine's CPU seconds so far, all cores, from the first line of /proc/stat: busy (not idle or
+ * waiting on I/O), total, and stolen (given by the hypervisor to other guests).
+ */
+export function machineCpu(): { busy: number; total: number; steal: number } {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0) / CLOCK_TICKS;
+  const idle = (f[3]! + f[4]!) / CLOCK_TICKS;
+  return { busy: total - idle, total, steal: (f[7] ?? 0) / CLOCK_TICKS };
+}
+
+/** Minor page faults of a process so far: first touches of fresh memory, which cost the thread that touches. */
+export function minorFaults(pid: number): number {
+  return Number(statFields(`/proc/${pid}/stat`)[7]);
 }
 
 /** Pids of JVMs whose command line contains `needle` (the broker, found by its data directory). */
