@@ -13,6 +13,6 @@ bin="$prefix/node_modules/.bin/bun"
 if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "$want" ]; then
   echo "installing bun $want into $prefix" >&2
   mkdir -p "$prefix"
-  npm install --silent --no-audit --no-fund --prefix "$prefix" "bun@$want" >&2
+  npm install --loglevel=error --no-audit --no-fund --prefix "$prefix" "bun@$want" >&2
 fi
 echo "$bin"
