@@ -27,7 +27,7 @@ function eventAt(i: number): DomainEvent {
 function deliveryOf(event: DomainEvent): Delivery {
   const value = serializeEvent(event);
   const message = { topic: "task-events", partition: 0, offset: 0, key: null, value, headers: [], timestamp: -1 };
-  return { known: true, event, message, logger: silentLogger };
+  return { known: true, event, message, logger: silentLogger, signal: new AbortController().signal };
 }
 
 async function agentEventsPerSecond(dir: string): Promise<{ rate: number; bytesPerLine: number }> {

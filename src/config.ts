@@ -2,9 +2,11 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { ConfigError } from "./errors.ts";
 import { kafkaPropertiesFromEnv } from "./kafka/properties-from-env.ts";
+import { ROLE_TABLE, type RoleName } from "./roles/table.ts";
 
-export const ROLES = ["api", "email", "slack", "audit", "all"] as const;
-export type Role = (typeof ROLES)[number];
+/** Every role the command line takes: the table's, and `all`. */
+export const ROLES = [...(Object.keys(ROLE_TABLE) as RoleName[]), "all"] as const;
+export type Role = RoleName | "all";
 
 type Env = Readonly<Record<string, string | undefined>>;
 

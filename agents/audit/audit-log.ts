@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { chmod, mkdir, open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { AppError, DiskError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log.ts";
 import { AuditLogError } from "./errors.ts";
 import { auditFileName } from "./files.ts";
@@ -80,14 +81,15 @@ export class AuditLog {
     let writing = "";
     try {
       for (const [name, lines] of byFile) {
-        writing = name;
-        await this.writeAndSync(name, lines.bytes());
+        writing = join(this.options.dir, name);
+        await this.writeAndSync(writing, name, lines.bytes());
       }
     } catch (error) {
-      // What reached the disk is not known: the next call rebuilds the chain and the ids from the files.
+      // An earlier file of the batch may hold its lines, and the failed one was cut back only if that worked
+      // too: rather than reason about which, the next call rebuilds the chain and the ids from the files.
       this.state = undefined;
       await this.closeFile().catch(() => {});
-      throw new AuditLogError(`cannot append to ${join(this.options.dir, writing)}`, { cause: error });
+      throw appendError(error, writing);
     }
     state.lastHash = lastHash;
     state.lastLoggedMs = lastLoggedMs;
@@ -102,23 +104,48 @@ export class AuditLog {
 
   private async recover(): Promise<ChainState> {
     const { dir, logger } = this.options;
+    await prepareDir(dir);
+    // A file created just before a crash may have its directory entry unsynced; once per start covers it.
+    await syncDir(dir);
     try {
-      if ((await mkdir(dir, { recursive: true, mode: DIR_MODE })) !== undefined) await chmod(dir, DIR_MODE);
-      // A file created just before a crash may have its directory entry unsynced; once per start covers it.
-      await syncDir(dir);
       return await recoverChain(dir, logger);
     } catch (error) {
-      if (error instanceof AuditLogError) throw error;
-      throw new AuditLogError(`cannot read the audit log in ${dir}`, { cause: error });
+      // Ending a torn line is a write and says so itself; only what is left here is reading.
+      if (error instanceof AppError) throw error;
+      throw DiskError.from(error, dir) ?? new AuditLogError(`cannot read the audit log in ${dir}`, { cause: error });
     }
   }
 
-  private async writeAndSync(name: string, bytes: Uint8Array): Promise<void> {
+  private async writeAndSync(path: string, name: string, bytes: Uint8Array): Promise<void> {
     const created = await this.openFile(name);
     const file = this.current!.file;
-    for (let done = 0; done < bytes.length; ) done += (await file.write(bytes, done, bytes.length - done)).bytesWritten;
-    await file.sync();
+    const { size } = await file.stat();
+    try {
+      for (let done = 0; done < bytes.length; ) done += (await file.write(bytes, done, bytes.length - done)).bytesWritten;
+      await file.sync();
+    } catch (error) {
+      await this.cutBack(file, size, path);
+      throw error;
+    }
     if (created) await syncDir(this.options.dir);
+  }
+
+  /**
+   * A full disk takes part of a write and refuses the rest, which would leave a partial line for every
+   * reader of the file to trip over; cutting the file back to its size before the batch refuses the whole
+   * batch instead, and the consume loop sends it again. Only bytes no caller was told about go, so the log
+   * stays append-only for everything it confirmed. Reserving the space first is not possible (node:fs
+   * has no fallocate) and would not be enough: cutting back also covers an fsync that fails after the write
+   * was accepted. Should this fail as well, the torn line stays and the next recovery ends it and chains
+   * over it (recover.ts), as after a crash.
+   */
+  private async cutBack(file: FileHandle, size: number, path: string): Promise<void> {
+    try {
+      await file.truncate(size);
+      await file.sync();
+    } catch (error) {
+      this.options.logger.warn({ file: path, err: error }, "cannot cut a failed write off the audit file; recovery will chain over it");
+    }
   }
 
   /** Makes `name` the open file; says whether it was created. */
@@ -149,11 +176,29 @@ export class AuditLog {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
+/** Failures of the disk as DiskError, so the consume loop can tell a full disk from a broken log. */
+function appendError(error: unknown, path: string): AppError {
+  if (error instanceof AppError) return error;
+  return DiskError.from(error, path) ?? new AuditLogError(`cannot append to ${path}`, { cause: error });
+}
+
+async function prepareDir(dir: string): Promise<void> {
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    if ((await mkdir(dir, { recursive: true, mode: DIR_MODE })) !== undefined) await chmod(dir, DIR_MODE);
+  } catch (error) {
+    throw DiskError.from(error, dir) ?? new AuditLogError(`cannot create the audit directory ${dir}`, { cause: error });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw DiskError.from(error, dir) ?? new AuditLogError(`cannot sync the audit directory ${dir}`, { cause: error });
   }
 }

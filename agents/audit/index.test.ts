@@ -33,7 +33,7 @@ describe("audit agent", () => {
       expect(line).toContain(`"event":${eventToJson(batch[i]!.event)},`);
     });
     expect(records.map((r) => r.prev)).toEqual([GENESIS, records[0].hash, records[1].hash]);
-    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 3 });
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 3, torn: [] });
   });
 
   test("writes lines that Python's json.loads reads as the spec's event dicts", async () => {
@@ -94,7 +94,7 @@ describe("audit agent", () => {
     const [line] = fileLines(join(dir, "audit-2025-01-15.jsonl"));
     expect(line).toStartWith(`{"logged_at":"2025-01-15T15:00:00.000Z","event":${sent},"prev":"${GENESIS}","hash":"`);
     expect(JSON.parse(line!).event).toEqual(JSON.parse(sent));
-    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 1 });
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 1, torn: [] });
   });
 
   test("writes the event as serialized when its bytes would not sit on one line", async () => {
@@ -112,7 +112,7 @@ describe("audit agent", () => {
     const lines = fileLines(join(dir, "audit-2025-01-15.jsonl"));
     expect(lines).toHaveLength(4);
     lines.forEach((line, i) => expect(line).toContain(`"event":${eventToJson(deliveries[i]!.event)},"prev"`));
-    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 4 });
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 4, torn: [] });
   });
 
   test("skips a redelivered batch, also from a new instance over the same directory", async () => {
@@ -132,7 +132,7 @@ describe("audit agent", () => {
     const fresh = taskCreated("New after restart");
     await restarted.handle([...batch, fresh]);
     expect(fileLines(file).map((line) => JSON.parse(line).event.event_id)).toEqual([...batch, fresh].map((d) => d.event.event_id));
-    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 6 });
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 6, torn: [] });
   });
 
   test("returns an event it cannot serialize as a failure, and writes the rest", async () => {
@@ -165,7 +165,7 @@ describe("audit agent", () => {
     await auditAgent(dir, clock("2025-01-18T08:00:00.000Z")).handle(tasksCreated(1));
     const day4 = fileLines(join(dir, "audit-2025-01-18.jsonl")).map((line) => JSON.parse(line));
     expect(day4[0].prev).toBe(day2[1].hash);
-    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 3, lines: 5 });
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 3, lines: 5, torn: [] });
   });
 
   test("never writes a logged_at earlier than the line before, when the clock steps back", async () => {
@@ -243,7 +243,7 @@ describe("audit agent", () => {
     expect(await blocked.handle(batch)).toEqual([]);
     expect(fileLines(join(dir, "audit-2025-01-17.jsonl"))).toHaveLength(3);
     expect(fileLines(file)).toHaveLength(2);
-    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 2, lines: 5 });
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 2, lines: 5, torn: [] });
   });
 
   test("continues the chain over a line torn by a crash, and writes the torn events again", async () => {
@@ -258,7 +258,7 @@ describe("audit agent", () => {
     const lines = fileLines(file);
     expect(lines).toHaveLength(4);
     expect(JSON.parse(lines[3]!).event.event_id).toBe(torn.event.event_id);
-    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 4 });
+    expect(await verifyAuditDir(dir)).toEqual({ ok: true, files: 1, lines: 4, torn: [{ file, line: 3 }] });
   });
 
   test("after a restart remembers the last 10,000 events, reading back into the previous day's file", async () => {

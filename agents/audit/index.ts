@@ -7,7 +7,7 @@ import { AuditLog, type AuditEntry } from "./audit-log.ts";
 
 export { GENESIS } from "./chain.ts";
 export { AuditLogError } from "./errors.ts";
-export { verifyAuditDir, type VerifyResult } from "./verify.ts";
+export { formatVerifyResult, verifyAuditDir, type LineLocation, type VerifyResult } from "./verify.ts";
 
 export interface AuditAgentOptions {
   audit: Config["audit"];
@@ -44,7 +44,8 @@ export function createAuditAgent(options: AuditAgentOptions): Agent {
    * A write that fails (disk full, permissions, I/O error) throws out of the batch instead of returning
    * failures. Failures are dead-lettered and committed, which would leave a gap in the log that no line shows;
    * throwing leaves the offsets uncommitted, so the batch comes again and, the ids being deduplicated, is
-   * written once. Only an event that cannot be serialized is returned: retrying cannot fix it.
+   * written once. Only an event that cannot be serialized is returned: retrying cannot fix it. A full disk
+   * throws a DiskError naming the file, so the consume loop can report what waits for space.
    */
   async function appendToAuditLog(deliveries: Delivery[]): Promise<HandlerFailure[]> {
     const failures: HandlerFailure[] = [];

@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { DiskError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log.ts";
 import { chainHash, GENESIS, type AuditRecord, parseLine } from "./chain.ts";
 import { AuditLogError } from "./errors.ts";
@@ -72,14 +73,19 @@ export async function recoverChain(dir: string, logger: Logger): Promise<ChainSt
 /**
  * A crash during a write can leave a partial last line. It is never removed (the log is append-only): it is
  * ended with "\n" and the chain goes on over its bytes. Its events were not committed, so Kafka sends them again.
+ * That "\n" is a write, and may meet a full disk: it fails as one, not as the reading around it.
  */
 async function terminateTornLine(path: string, logger: Logger): Promise<void> {
-  const file = await open(path, "a");
   try {
-    await file.write("\n");
-    await file.sync();
-  } finally {
-    await file.close();
+    const file = await open(path, "a");
+    try {
+      await file.write("\n");
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    throw DiskError.from(error, path) ?? new AuditLogError(`cannot end the torn last line of ${path}`, { cause: error });
   }
   logger.warn({ file: path }, "audit file ended in a torn line from an interrupted write; ended it, chain continues");
 }

@@ -10,11 +10,37 @@ import { createAuditAgent } from "./index.ts";
 
 const made: string[] = [];
 const agents: Agent[] = [];
+const mounted: string[] = [];
 
-/** For each test file's afterAll: closes the agents (their open files) and removes the directories. */
+/** For each test file's afterAll: closes the agents (their open files), unmounts and removes the directories. */
 export async function cleanUp(): Promise<void> {
   await Promise.all(agents.splice(0).map((agent) => agent.close()));
+  for (const dir of mounted.splice(0)) mountCommand(["umount", dir]);
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A small disk of its own (tmpfs; the tests run as root), to fill up; cleanUp unmounts it. */
+export interface TestDisk {
+  readonly dir: string;
+  /** Makes room, as when space returns: the files stay. */
+  resize(size: string): void;
+  readOnly(readOnly: boolean): void;
+}
+
+export function tmpfsDisk(size: string): TestDisk {
+  const dir = tempDir();
+  mountCommand(["mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
+  mounted.push(dir);
+  return {
+    dir,
+    resize: (to) => mountCommand(["mount", "-o", `remount,size=${to}`, dir]),
+    readOnly: (on) => mountCommand(["mount", "-o", `remount,${on ? "ro" : "rw"}`, dir]),
+  };
+}
+
+function mountCommand(command: string[]): void {
+  const run = Bun.spawnSync(command);
+  if (run.exitCode !== 0) throw new Error(`${command.join(" ")}: ${run.stderr.toString().trim()}`);
 }
 
 export function tempDir(): string {
@@ -29,7 +55,7 @@ export function delivery(raw: unknown, text = JSON.stringify(raw)): Delivery {
   const parsed = parseEvent(value);
   if (!parsed.ok) throw parsed.error;
   const message = { topic: "task-events", partition: 0, offset: 0, key: null, value, headers: [], timestamp: -1 };
-  return { known: parsed.known, event: parsed.event, message, logger: silentLogger } as Delivery;
+  return { known: parsed.known, event: parsed.event, message, logger: silentLogger, signal: new AbortController().signal } as Delivery;
 }
 
 export function taskCreated(title: string): Delivery {

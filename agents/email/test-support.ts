@@ -49,5 +49,5 @@ export function deliveryOf(event: EventEnvelope, offset = 0): Delivery {
   const parsed = parseEvent(value);
   if (!parsed.ok) throw parsed.error;
   const message = { topic: "task-events", partition: 0, offset, key: null, value, headers: [], timestamp: Date.now() };
-  return { known: parsed.known, event: parsed.event, message, logger: silentLogger } as Delivery;
+  return { known: parsed.known, event: parsed.event, message, logger: silentLogger, signal: new AbortController().signal } as Delivery;
 }

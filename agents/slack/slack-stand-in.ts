@@ -86,5 +86,5 @@ export function deliveryOf(event: DomainEvent, logger: Logger = silentLogger): D
     headers: [],
     timestamp: Date.now(),
   };
-  return { known: true, event, message, logger };
+  return { known: true, event, message, logger, signal: new AbortController().signal };
 }

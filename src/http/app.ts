@@ -1,27 +1,21 @@
 import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { HTTPException } from "hono/http-exception";
+import { UnavailableError } from "../errors.ts";
+import type { HealthReport } from "../health.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "./metrics.ts";
 import { problemResponse } from "./problem.ts";
-import { tasksRoute, type TasksRouteOptions } from "./tasks-route.ts";
-
-export interface Readiness {
-  /** Each named check, true when it passes; /readyz is 200 only when all pass. */
-  (): Record<string, boolean>;
-}
 
 export interface AppOptions {
   logger: Logger;
   metrics: Metrics;
-  readiness: Readiness;
-  /** Present for the api role: serves POST /tasks. */
-  tasks?: TasksRouteOptions;
-  /** Bearer tokens for POST /tasks; empty disables auth. Health and metrics stay open. */
-  apiTokens?: readonly string[];
+  /** What /readyz reports: 200 only when every check passes, else 503 naming what is missing. */
+  readiness: () => HealthReport;
+  /** The roles' routes (POST /tasks for the api role), mounted at the root. */
+  routes?: readonly Hono[];
 }
 
-/** Routes and middleware of every role: health, readiness and metrics, plus POST /tasks for the api role. */
+/** Routes and middleware of every process: health, readiness and metrics, plus whatever its roles serve. */
 export function createApp(options: AppOptions): Hono {
   const { logger, metrics, readiness } = options;
   const app = new Hono();
@@ -33,34 +27,23 @@ export function createApp(options: AppOptions): Hono {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const checks = readiness();
-    const ready = Object.values(checks).every(Boolean);
-    return c.json({ status: ready ? "ready" : "not ready", checks }, ready ? 200 : 503);
+    const { ready, checks, missing } = readiness();
+    return c.json({ status: ready ? "ready" : "not ready", checks, missing }, ready ? 200 : 503);
   });
   app.get("/metrics", async (c) =>
     c.body(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType }),
   );
-
-  if (options.tasks) {
-    if (options.apiTokens && options.apiTokens.length > 0) {
-      const unauthorized = { error: "missing or invalid bearer token", problems: [{ path: "Authorization", message: "send Authorization: Bearer <token>" }] };
-      // Hono compares tokens in constant time (a hash of each side, then timingSafeEqual).
-      app.use(
-        "/tasks",
-        bearerAuth({
-          token: [...options.apiTokens],
-          noAuthenticationHeader: { message: unauthorized },
-          invalidAuthenticationHeader: { message: unauthorized },
-          invalidToken: { message: unauthorized },
-        }),
-      );
-    }
-    app.route("/", tasksRoute(options.tasks));
-  }
+  for (const routes of options.routes ?? []) app.route("/", routes);
 
   app.notFound((c) => problemResponse(c, 404, `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
+    if (error instanceof UnavailableError) {
+      // A full disk is an outage like a missing broker: the client may retry, nothing was done. Whatever
+      // failed logs the outage at its own cadence; one line per refused request would flood the log.
+      c.header("Retry-After", "5");
+      return problemResponse(c, 503, "temporarily unavailable; nothing was created", [{ path: "", message: error.message }]);
+    }
     logger.error({ err: error, path: c.req.path }, "unhandled error");
     return problemResponse(c, 500, "internal error");
   });

@@ -1,6 +1,8 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { DiskWatch } from "../disk-watch.ts";
+import { silentLogger, type Logger } from "../log.ts";
 
 export interface StoredAnswer {
   status: number;
@@ -14,6 +16,11 @@ export type Reservation =
   | { kind: "in-progress" };
 
 const TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A reservation never completed nor released this long after it was made was left by a request that cannot
+ * be waiting any more (a crash, a full disk at the wrong moment): a retry takes it over.
+ */
+const ABANDONED_AFTER_MS = 5 * 60 * 1000;
 
 /**
  * Idempotency-Key bookkeeping in an embedded SQLite file: a key is reserved before the event is published,
@@ -27,8 +34,10 @@ export class IdempotencyStore {
   private readonly completeQuery;
   private readonly removeQuery;
   private readonly expireQuery;
+  private readonly disk: DiskWatch;
 
-  constructor(path: string, private readonly now: () => number = Date.now) {
+  constructor(path: string, private readonly now: () => number = Date.now, logger: Logger = silentLogger) {
+    this.disk = new DiskWatch(path, logger);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { create: true, strict: true });
     this.db.run("PRAGMA journal_mode = WAL");
@@ -44,23 +53,33 @@ export class IdempotencyStore {
     this.expireQuery = this.db.query("DELETE FROM idempotency WHERE created_at < ?");
   }
 
+  /** What the disk refused last, for readiness; undefined once writes succeed. */
+  problem(): string | undefined {
+    return this.disk.problem();
+  }
+
+  /** Throws DiskError when the disk refuses the write. */
   reserve(key: string, bodyHash: string): Reservation {
+    return this.disk.run(() => this.reserveNow(key, bodyHash));
+  }
+
+  private reserveNow(key: string, bodyHash: string): Reservation {
     const row = this.selectQuery.get(key);
     if (row && row.created_at >= this.now() - TTL_MS) {
       if (row.body_hash !== bodyHash) return { kind: "conflict" };
-      if (row.status === null || row.body === null) return { kind: "in-progress" };
-      return { kind: "replay", answer: { status: row.status, body: row.body } };
+      if ((row.status === null || row.body === null) && row.created_at >= this.now() - ABANDONED_AFTER_MS) return { kind: "in-progress" };
+      if (row.status !== null && row.body !== null) return { kind: "replay", answer: { status: row.status, body: row.body } };
     }
     this.insertQuery.run(key, bodyHash, this.now());
     return { kind: "new" };
   }
 
   complete(key: string, answer: StoredAnswer): void {
-    this.completeQuery.run(answer.status, answer.body, key);
+    this.disk.run(() => this.completeQuery.run(answer.status, answer.body, key));
   }
 
   release(key: string): void {
-    this.removeQuery.run(key);
+    this.disk.run(() => this.removeQuery.run(key));
   }
 
   pruneExpired(): number {

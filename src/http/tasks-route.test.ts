@@ -3,9 +3,11 @@ import type { EventEnvelope } from "../events/index.ts";
 import { silentLogger } from "../log.ts";
 import { MemoryPublisher } from "../transport/memory-publisher.ts";
 import type { Published, Publisher } from "../transport/types.ts";
+import { Health } from "../health.ts";
 import { createApp } from "./app.ts";
 import { IdempotencyStore } from "./idempotency-store.ts";
 import { Metrics } from "./metrics.ts";
+import { tasksRoute } from "./tasks-route.ts";
 
 const TOKEN = "s3cret-token-0123456789";
 
@@ -14,14 +16,16 @@ function setup(options: { publisher?: Publisher; tokens?: string[]; publishTimeo
   const app = createApp({
     logger: silentLogger,
     metrics: new Metrics(),
-    readiness: () => ({ producer: true }),
-    apiTokens: options.tokens ?? [],
-    tasks: {
-      publisher,
-      idempotency: new IdempotencyStore(":memory:"),
-      logger: silentLogger,
-      publishTimeoutMs: options.publishTimeoutMs ?? 1000,
-    },
+    readiness: () => new Health().report(),
+    routes: [
+      tasksRoute({
+        publisher,
+        idempotency: new IdempotencyStore(":memory:"),
+        logger: silentLogger,
+        publishTimeoutMs: options.publishTimeoutMs ?? 1000,
+        tokens: options.tokens ?? [],
+      }),
+    ],
   });
   return { app, publisher };
 }
@@ -176,12 +180,20 @@ describe("POST /tasks", () => {
 describe("health, readiness and metrics", () => {
   test("healthz is 200, readyz follows the checks, metrics is Prometheus text", async () => {
     const metrics = new Metrics();
-    let ready = false;
-    const app = createApp({ logger: silentLogger, metrics, readiness: () => ({ consumer: ready }) });
+    let joined = false;
+    const health = new Health();
+    health.add("group:audit-log", () => (joined ? undefined : "group audit-log not joined"));
+    const app = createApp({ logger: silentLogger, metrics, readiness: () => health.report() });
     expect((await app.request("/healthz")).status).toBe(200);
-    expect((await app.request("/readyz")).status).toBe(503);
-    ready = true;
-    expect(await jsonOf(await app.request("/readyz"))).toEqual({ status: "ready", checks: { consumer: true } });
+    const notReady = await app.request("/readyz");
+    expect(notReady.status).toBe(503);
+    expect(await jsonOf(notReady)).toEqual({
+      status: "not ready",
+      checks: { "group:audit-log": false },
+      missing: ["group audit-log not joined"],
+    });
+    joined = true;
+    expect(await jsonOf(await app.request("/readyz"))).toEqual({ status: "ready", checks: { "group:audit-log": true }, missing: [] });
     metrics.forGroup("audit-log").handled("task.created", "ok", 0.002);
     metrics.addLagSource(() => [{ group: "audit-log", topic: "task-events", partition: 0, lag: 7 }]);
     const text = await (await app.request("/metrics")).text();

@@ -9,6 +9,7 @@ import { derivedId } from "../transport/derived-id.ts";
 import type { Publisher } from "../transport/types.ts";
 import type { IdempotencyStore } from "./idempotency-store.ts";
 import { problemResponse, type Problem } from "./problem.ts";
+import { tokenAuth } from "./token-auth.ts";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const SOURCE = "task-api";
@@ -35,15 +36,24 @@ export interface TasksRouteOptions {
   logger: Logger;
   /** How long the broker may take to acknowledge before the client gets 503. */
   publishTimeoutMs: number;
+  /** What keeps a publish from succeeding now (no topics yet, no broker): non-empty means 503 at once. */
+  unavailable?: () => string[];
+  /** Bearer tokens for POST /tasks; empty or absent leaves it open. */
+  tokens?: readonly string[];
+  /** A stop refuses new requests once begun, and answers those still waiting when its grace is over. */
+  shutdown?: { begun: AbortSignal; graceOver: AbortSignal };
 }
+
+const RETRY_AFTER_SECONDS = "5";
 
 /**
  * POST /tasks answers 201 only after the broker acknowledged task.created on all in-sync replicas. If it
  * cannot within publishTimeoutMs the answer is 503 with Retry-After and nothing is claimed.
  */
 export function tasksRoute(options: TasksRouteOptions): Hono {
-  const { publisher, idempotency, logger, publishTimeoutMs } = options;
+  const { publisher, idempotency, logger, publishTimeoutMs, unavailable = () => [], shutdown } = options;
   const app = new Hono();
+  if (options.tokens && options.tokens.length > 0) app.use("/tasks", tokenAuth(options.tokens));
   app.post(
     "/tasks",
     bodyLimit({
@@ -51,6 +61,11 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
       onError: (c) => problemResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`),
     }),
     async function createTask(c) {
+      if (shutdown?.begun.aborted) {
+        c.header("Retry-After", RETRY_AFTER_SECONDS);
+        c.header("Connection", "close");
+        return problemResponse(c, 503, "shutting down; send the request again (to another instance)");
+      }
       const contentType = c.req.header("content-type") ?? "";
       if (!/^application\/json\s*(;|$)/i.test(contentType)) {
         return problemResponse(c, 415, "Content-Type must be application/json", [
@@ -95,6 +110,18 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
         }
       }
 
+      const missing = unavailable();
+      if (missing.length > 0) {
+        if (key !== undefined) releaseKey(key);
+        c.header("Retry-After", RETRY_AFTER_SECONDS);
+        return problemResponse(
+          c,
+          503,
+          "not ready to publish; nothing was created",
+          missing.map((message) => ({ path: "", message })),
+        );
+      }
+
       // With an Idempotency-Key the ids are derived from it: a retry after a 503 whose write did land after
       // all publishes the same event_id, which every consumer deduplicates.
       const taskId = key !== undefined ? derivedId("task", key) : crypto.randomUUID();
@@ -106,30 +133,55 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
       );
       const log = logger.child({ correlation_id: correlationId, event_id: event.event_id });
       try {
-        await withTimeout(publisher.publish(event), publishTimeoutMs);
+        await acknowledged(publisher.publish(event), publishTimeoutMs, shutdown?.graceOver);
       } catch (error) {
-        if (key !== undefined) idempotency.release(key);
+        if (key !== undefined) releaseKey(key);
         log.warn({ err: error }, "task.created not acknowledged by the broker; answering 503");
-        c.header("Retry-After", "5");
+        c.header("Retry-After", RETRY_AFTER_SECONDS);
         return problemResponse(c, 503, "the event log did not confirm the write in time; nothing was created");
       }
       const body = JSON.stringify({ id: taskId, status: "created", correlation_id: correlationId });
-      if (key !== undefined) idempotency.complete(key, { status: 201, body });
+      if (key !== undefined) {
+        try {
+          idempotency.complete(key, { status: 201, body });
+        } catch (error) {
+          // The event is on the broker: 201 is the truth. A retry with this key finds it in progress until
+          // the reservation expires, then publishes the same event_id again, which consumers deduplicate.
+          log.error({ err: error }, "task created, but its Idempotency-Key answer could not be stored");
+        }
+      }
       log.info({ task_id: taskId }, "task created");
       return c.body(body, 201, { "Content-Type": "application/json" });
     },
   );
   return app;
+
+  /** Frees a reservation so the client's retry can go ahead; a full disk leaves it to expire instead. */
+  function releaseKey(key: string): void {
+    try {
+      idempotency.release(key);
+    } catch (error) {
+      logger.warn({ err: error }, "could not release an Idempotency-Key reservation; it expires by itself");
+    }
+  }
 }
 
 function issuesOf(issues: readonly v.BaseIssue<unknown>[]): Problem[] {
   return issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: issue.message }));
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+/** The publish, or a rejection when `ms` pass or a stop's grace ends first. */
+function acknowledged<T>(work: Promise<T>, ms: number, graceOver?: AbortSignal): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
+    onAbort = () => reject(new Error("the process is stopping and the broker did not acknowledge in time"));
+    if (graceOver?.aborted) onAbort();
+    graceOver?.addEventListener("abort", onAbort, { once: true });
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([work, timeout]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) graceOver?.removeEventListener("abort", onAbort);
+  });
 }

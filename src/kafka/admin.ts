@@ -2,6 +2,7 @@ import { ptr, read, type Pointer } from "bun:ffi";
 import { silentLogger, type Logger } from "../log.ts";
 import type { KafkaProperties } from "./client-config.ts";
 import { CommonEvents, createHandle } from "./client-handle.ts";
+import type { Connectivity } from "./connectivity.ts";
 import {
   RD_KAFKA_ADMIN_OP_CREATETOPICS,
   RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER,
@@ -58,6 +59,11 @@ export class Admin {
     );
     this.loop.watch(this.queue);
     this.loop.watch(this.main);
+  }
+
+  /** Whether this client reaches the cluster, as its statistics and connection errors say. */
+  get connectivity(): Connectivity {
+    return this.common.connectivity;
   }
 
   /** Creates the topics that do not exist yet; existing ones are left as they are. */

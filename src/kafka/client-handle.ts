@@ -1,21 +1,31 @@
 import { ptr, read, type Pointer } from "bun:ffi";
 import type { Logger } from "../log.ts";
 import { buildConf, type KafkaProperties } from "./client-config.ts";
-import { RD_KAFKA_EVENT_ERROR, RD_KAFKA_EVENT_LOG } from "./ffi.ts";
+import { RD_KAFKA_EVENT_ERROR, RD_KAFKA_EVENT_LOG, RD_KAFKA_EVENT_STATS } from "./ffi.ts";
+import { Connectivity } from "./connectivity.ts";
 import { KafkaError } from "./errors.ts";
 import { librdkafka, readCString } from "./library.ts";
 import { ConfigError } from "../errors.ts";
 
 const ERRSTR_SIZE = 512;
+/**
+ * How often librdkafka reports its brokers' states. They are how a client learns that the cluster is back
+ * after an outage (librdkafka emits no event when a connection comes up), so readiness turns within this.
+ */
+export const STATISTICS_INTERVAL_MS = 1000;
 
 /**
  * Makes an rd_kafka_t that reports everything through its queues (the event API) and sends its logs to
  * the main queue too, so nothing but the JS thread ever handles them.
  */
-export function createHandle(type: number, properties: KafkaProperties, events: number): Pointer {
+export function createHandle(type: number, properties: KafkaProperties, events: number, options: { polled?: boolean } = {}): Pointer {
   const lib = librdkafka();
-  const conf = buildConf({ "log.queue": "true", ...properties });
-  lib.rd_kafka_conf_set_events(conf, events | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_ERROR);
+  // A handle nobody polls (the embedded broker's host) must not queue statistics it would keep forever.
+  const statistics: KafkaProperties = options.polled === false ? {} : { "statistics.interval.ms": String(STATISTICS_INTERVAL_MS) };
+  // librdkafka backs reconnects off up to 10 s; at 2 s a client is back within ~3 s of the cluster's return
+  // (statistics included), and a client retrying every 2 s while the cluster is away costs next to nothing.
+  const conf = buildConf({ "log.queue": "true", "reconnect.backoff.max.ms": "2000", ...properties, ...statistics });
+  lib.rd_kafka_conf_set_events(conf, events | RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_ERROR | (options.polled === false ? 0 : RD_KAFKA_EVENT_STATS));
   const errstr = new Uint8Array(ERRSTR_SIZE);
   const rk = lib.rd_kafka_new(type, conf, ptr(errstr), ERRSTR_SIZE);
   if (!rk) {
@@ -30,25 +40,35 @@ export function createHandle(type: number, properties: KafkaProperties, events: 
 // syslog levels, as librdkafka uses them.
 const levelNames = ["fatal", "fatal", "fatal", "error", "warn", "info", "info", "debug"] as const;
 
-/** The events every client gets: librdkafka's logs and its client-level errors. */
+// Log facilities that only repeat what the connection errors say; Connectivity reports outages instead.
+const CONNECTION_FACILITIES = new Set(["FAIL", "BROKERFAIL"]);
+
+/** The events every client gets: librdkafka's logs, its client-level errors and its statistics. */
 export class CommonEvents {
   private readonly out = new BigUint64Array(2);
   private readonly level = new Int32Array(1);
   fatal: KafkaError | undefined;
+  readonly connectivity: Connectivity;
 
   constructor(
     private readonly rk: Pointer,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.connectivity = new Connectivity(logger);
+  }
 
-  /** Returns false when the event is not a log or error event. */
+  /** Returns false when the event is not a log, error or statistics event. */
   handle(event: Pointer, type: number): boolean {
     const lib = librdkafka();
+    if (type === RD_KAFKA_EVENT_STATS) {
+      this.connectivity.stats(lib.rd_kafka_event_stats(event).toString());
+      return true;
+    }
     if (type === RD_KAFKA_EVENT_LOG) {
       lib.rd_kafka_event_log(event, ptr(this.out), ptr(this.out, 8), ptr(this.level));
       const facility = readCString(Number(this.out[0]));
       const message = readCString(Number(this.out[1]));
-      const level = levelNames[this.level[0] ?? 7] ?? "debug";
+      const level = CONNECTION_FACILITIES.has(facility) ? "debug" : (levelNames[this.level[0] ?? 7] ?? "debug");
       this.logger[level]({ facility }, message);
       return true;
     }
@@ -63,9 +83,10 @@ export class CommonEvents {
         this.fatal = new KafkaError(fatalCode || code, detail, { fatal: true });
         this.logger.error({ code: this.fatal.codeName }, `fatal client error: ${detail}`);
       } else {
-        // Transport and broker-down errors are informational: librdkafka keeps retrying by itself.
         const error = new KafkaError(code, detail);
-        this.logger.warn({ code: error.codeName }, detail);
+        // librdkafka keeps retrying connections by itself; Connectivity logs the outage at a sane rate.
+        if (Connectivity.isConnectionError(error.codeName)) this.connectivity.failed(error.codeName, detail);
+        else this.logger.warn({ code: error.codeName }, detail);
       }
       return true;
     }

@@ -2,20 +2,23 @@ import { ptr, type Pointer } from "bun:ffi";
 import { silentLogger, type Logger } from "../log.ts";
 import type { KafkaProperties } from "./client-config.ts";
 import { CommonEvents, createHandle } from "./client-handle.ts";
+import type { Connectivity } from "./connectivity.ts";
 import {
   RD_KAFKA_CONSUMER,
+  RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
   RD_KAFKA_EVENT_FETCH,
   RD_KAFKA_EVENT_OFFSET_COMMIT,
   RD_KAFKA_EVENT_REBALANCE,
   RD_KAFKA_PARTITION_UA,
   RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
 } from "./ffi.ts";
+import { settledBy } from "../deadline.ts";
 import { KafkaError } from "./errors.ts";
 import { FetchQueue } from "./fetch-queue.ts";
 import { cstr, errorFromCode, librdkafka, takeError } from "./library.ts";
 import { MessageDecoder, type ConsumedMessage } from "./message-decoder.ts";
 import { MessageBuffer } from "./message-buffer.ts";
-import { OffsetCommits } from "./offset-commits.ts";
+import { OffsetCommits, type UncommittedOffset } from "./offset-commits.ts";
 import {
   partitionKey,
   readPartitionList,
@@ -26,6 +29,7 @@ import {
 import { PollLoop } from "./poll-loop.ts";
 
 export type { ConsumedMessage } from "./message-decoder.ts";
+export type { UncommittedOffset } from "./offset-commits.ts";
 
 export interface ConsumerOptions {
   groupId: string;
@@ -45,6 +49,20 @@ export interface ConsumerOptions {
 
 const EVENTS_PER_TURN = 1024;
 const MESSAGES_PER_TURN = 4096;
+/**
+ * How long a revoke waits for the commit of the revoked partitions before letting them go anyway. With the
+ * broker up it takes milliseconds; with the coordinator away it would never end, and the partitions are
+ * then lost to this member regardless: their new owner redelivers, which handlers deduplicate.
+ */
+const REVOKE_COMMIT_TIMEOUT_MS = 5_000;
+
+/** How a close ended: left the group with everything committed, or not within its time. */
+export interface CloseResult {
+  /** Left the group cleanly (librdkafka's close completed in time). */
+  left: boolean;
+  /** Offsets asked for whose commit the broker did not confirm: those messages will be delivered again. */
+  uncommitted: UncommittedOffset[];
+}
 
 /**
  * A consumer group member. Offsets are committed only when the caller says its work is done (`commit`),
@@ -70,8 +88,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   /** The buffer was full when the last turn ended, so messages are left on the fetch queue. */
   private full = false;
   private waiter: (() => void) | undefined;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseResult> | undefined;
   private closeDone: (() => void) | undefined;
+  /** Revokes waiting for their commit; their partitions are still ours until it is answered. */
+  private revoking = 0;
 
   constructor(options: ConsumerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -95,7 +115,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     );
     lib.rd_kafka_poll_set_consumer(this.rk);
     this.consumerQueue = lib.rd_kafka_queue_get_consumer(this.rk)!;
-    this.commits = new OffsetCommits(this.rk, (key) => this.assigned.has(key), this.logger);
+    this.commits = new OffsetCommits(this.rk, (key) => this.assigned.has(key));
     this.fetch = new FetchQueue(this.rk);
     this.common = new CommonEvents(this.rk, this.logger);
     this.loop = new PollLoop(
@@ -104,6 +124,11 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       { busyMs: 1, maxBusyMs: 10, idleMs: 100 },
     );
     for (const queue of [this.consumerQueue, this.commits.queue, this.fetch.queue]) this.loop.watch(queue);
+  }
+
+  /** Whether this client reaches the cluster, as its statistics and connection errors say. */
+  get connectivity(): Connectivity {
+    return this.common.connectivity;
   }
 
   subscribe(topics: readonly string[]): void {
@@ -185,30 +210,43 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     return result;
   }
 
-  /** Ends iteration, commits what was requested, leaves the group and frees the native handle. */
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
+  /** Offsets asked for whose commit the broker has not confirmed yet. */
+  uncommitted(): UncommittedOffset[] {
+    return this.commits.uncommitted();
+  }
+
+  /**
+   * Ends iteration, commits what was requested, leaves the group and frees the native handle, within
+   * `timeoutMs`. With the broker away that cannot finish: the handle is then destroyed without the group
+   * protocol's goodbye, and the result lists what stayed uncommitted.
+   */
+  close(timeoutMs = 30_000): Promise<CloseResult> {
+    this.closing ??= this.shutDown(timeoutMs);
     return this.closing;
   }
 
-  private async shutDown(): Promise<void> {
+  private async shutDown(timeoutMs: number): Promise<CloseResult> {
     const rk = this.rk;
-    if (!rk) return;
+    if (!rk) return { left: true, uncommitted: [] };
+    const deadline = Date.now() + timeoutMs;
     this.wakeWaiter();
-    await this.commits.settled();
+    await settledBy(this.commits.settled(), deadline);
     const closed = new Promise<void>((resolve) => (this.closeDone = resolve));
     // Rebalance (revoke) events of the close arrive on the consumer queue and are served by the loop.
     const error = takeError(librdkafka().rd_kafka_consumer_close_queue(rk, this.consumerQueue), "close");
     if (error) this.logger.warn({ err: error }, "consumer close reported an error");
     this.loop.wake();
-    await closed;
+    const left = await settledBy(closed, deadline);
+    const uncommitted = this.commits.uncommitted();
     this.loop.stop();
     const lib = librdkafka();
     this.fetch.destroy();
     this.commits.destroy();
     lib.rd_kafka_queue_destroy(this.consumerQueue);
     this.rk = null;
-    lib.rd_kafka_destroy(rk);
+    // Without the flag, destroy would run the close that just failed to finish, and block this thread on it.
+    lib.rd_kafka_destroy_flags(rk, left ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return { left, uncommitted };
   }
 
   private async nextBatch(max: number, maxBytes = Number.POSITIVE_INFINITY): Promise<ConsumedMessage[] | null> {
@@ -259,7 +297,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     // partitions (a version barrier) and fetch it again after the resume.
     this.full = this.bufferFull();
     if (this.buffer.length > 0) this.wakeWaiter();
-    if (this.closing && this.closeDone && lib.rd_kafka_consumer_closed(rk)) this.closeDone();
+    if (this.closing && this.closeDone && this.revoking === 0 && lib.rd_kafka_consumer_closed(rk)) this.closeDone();
     return handled;
   }
 
@@ -290,18 +328,37 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       this.logger.info({ partitions }, "partitions assigned");
       return;
     }
-    this.commits.beforeRevoke(rk, partitions);
+    // Messages not handed out yet are the next owner's; those in the caller's hands may still be committed
+    // until the unassign below, which waits for the commit of everything asked for so far.
+    const revoked = new Set(partitions.map(partitionKey));
+    this.buffer.drop((message) => revoked.has(partitionKey(message)));
+    const lost = lib.rd_kafka_assignment_lost(rk) !== 0;
+    this.revoking++;
+    const committed = lost ? Promise.resolve() : this.commits.flushFor(rk, partitions);
+    void settledBy(committed, Date.now() + REVOKE_COMMIT_TIMEOUT_MS).then((inTime) => {
+      this.revoking--;
+      if (!inTime) this.logger.warn({ partitions }, "commit before revoke not answered in time; the new owner will see those messages again");
+      this.release(partitions, cooperative);
+    });
+  }
+
+  /** Completes a revoke: librdkafka holds the rebalance until this unassign. */
+  private release(partitions: TopicPartition[], cooperative: boolean): void {
+    const rk = this.rk;
     for (const partition of partitions) {
       this.assigned.delete(partitionKey(partition));
       this.positions.delete(partitionKey(partition));
     }
-    this.buffer.drop((message) => !this.assigned.has(partitionKey(message)));
+    this.commits.forget(partitions);
+    if (!rk) return;
+    const lib = librdkafka();
     const error = cooperative
-      ? takeError(lib.rd_kafka_incremental_unassign(rk, list), "unassign")
+      ? withPartitionList(partitions, (list) => takeError(lib.rd_kafka_incremental_unassign(rk, list), "unassign"))
       : nonZero(lib.rd_kafka_assign(rk, null), "unassign");
     if (error) this.logger.error({ err: error }, "could not release the revoked partitions");
     this.fetch.release(partitions);
     this.logger.info({ partitions }, "partitions revoked");
+    this.loop.wake();
   }
 
   private setPaused(partitions: readonly TopicPartition[], paused: boolean): void {

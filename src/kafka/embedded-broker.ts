@@ -19,7 +19,7 @@ export interface EmbeddedBroker {
 export function startEmbeddedBroker(logger: Logger = silentLogger, brokers = 1): EmbeddedBroker {
   const lib = librdkafka();
   // The mock cluster needs a client handle to live on; this one sends nothing and reports nothing.
-  const host = createHandle(RD_KAFKA_PRODUCER, { "log_level": "3" }, 0);
+  const host = createHandle(RD_KAFKA_PRODUCER, { "log_level": "3" }, 0, { polled: false });
   const cluster = lib.rd_kafka_mock_cluster_new(host, brokers);
   if (!cluster) {
     lib.rd_kafka_destroy(host);

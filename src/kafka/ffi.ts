@@ -19,6 +19,7 @@ export const symbols = {
 
   rd_kafka_new: { args: [i32, ptr, ptr, u64], returns: ptr },
   rd_kafka_destroy: { args: [ptr], returns: none },
+  rd_kafka_destroy_flags: { args: [ptr, i32], returns: none },
   rd_kafka_name: { args: [ptr], returns: cstring },
   rd_kafka_fatal_error: { args: [ptr, ptr, u64], returns: i32 },
   rd_kafka_wait_destroyed: { args: [i32], returns: i32 },
@@ -44,6 +45,7 @@ export const symbols = {
   rd_kafka_event_opaque: { args: [ptr], returns: ptr },
   rd_kafka_event_log: { args: [ptr, ptr, ptr, ptr], returns: i32 },
   rd_kafka_event_topic_partition_list: { args: [ptr], returns: ptr },
+  rd_kafka_event_stats: { args: [ptr], returns: cstring },
 
   rd_kafka_topic_new: { args: [ptr, ptr, ptr], returns: ptr },
   rd_kafka_topic_destroy: { args: [ptr], returns: none },
@@ -72,6 +74,7 @@ export const symbols = {
   rd_kafka_incremental_assign: { args: [ptr, ptr], returns: ptr },
   rd_kafka_incremental_unassign: { args: [ptr, ptr], returns: ptr },
   rd_kafka_rebalance_protocol: { args: [ptr], returns: cstring },
+  rd_kafka_assignment_lost: { args: [ptr], returns: i32 },
   rd_kafka_commit: { args: [ptr, ptr, i32], returns: i32 },
   rd_kafka_commit_queue: { args: [ptr, ptr, ptr, ptr, ptr], returns: i32 },
   rd_kafka_pause_partitions: { args: [ptr, ptr], returns: i32 },
@@ -181,6 +184,8 @@ export const RD_KAFKA_VTYPE_MSGFLAGS = 7;
 export const RD_KAFKA_VTYPE_HEADER = 9;
 /** sizeof(rd_kafka_vu_t): a 4-byte enum, padding, then a 64-byte union. */
 export const RD_KAFKA_VU_SIZE = 72;
+
+export const RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE = 0x8;
 
 export const RD_KAFKA_MSG_F_COPY = 0x2;
 export const RD_KAFKA_PURGE_F_QUEUE = 0x1;

@@ -1,5 +1,4 @@
 import type { Pointer } from "bun:ffi";
-import type { Logger } from "../log.ts";
 import { RD_KAFKA_RESP_ERR__NO_OFFSET } from "./ffi.ts";
 import type { KafkaError } from "./errors.ts";
 import { errorFromCode, librdkafka } from "./library.ts";
@@ -7,25 +6,37 @@ import type { ConsumedMessage } from "./message-decoder.ts";
 import { partitionKey, readPartitionList, withPartitionList, type TopicPartition, type TopicPartitionOffset } from "./partition-list.ts";
 
 interface PendingCommit {
+  offsets: TopicPartitionOffset[];
   resolve(): void;
   reject(error: KafkaError): void;
 }
 
+/** A partition whose latest requested offset the broker has not confirmed. */
+export interface UncommittedOffset extends TopicPartition {
+  /** The offset asked for: the next one to read after the work done. */
+  requested: number;
+  /** The last offset the broker confirmed in this process, if any. */
+  committed: number | undefined;
+}
+
 /**
- * A consumer's commits: asynchronous ones the caller asked for, answered on a private queue, and the
- * synchronous one before a revoke, which writes the latest offset asked for each revoked partition.
+ * A consumer's commits, all asynchronous and answered on a private queue. None ever blocks the JS thread:
+ * with the coordinator away a synchronous commit waits without end, and nothing else (not even a shutdown
+ * deadline) runs meanwhile. What was asked for and what the broker confirmed are both kept, so a consumer
+ * stopping with the broker away can say exactly which offsets it leaves uncommitted.
  */
 export class OffsetCommits {
   readonly queue: Pointer;
-  /** The latest offset the caller asked to commit per partition, for the commit before a revoke. */
+  /** The latest offset asked for, per partition. */
   private readonly requested = new Map<string, TopicPartitionOffset>();
+  /** The latest offset the broker confirmed, per partition. */
+  private readonly confirmed = new Map<string, number>();
   private readonly pending = new Map<number, PendingCommit>();
   private nextId = 1;
 
   constructor(
     rk: Pointer,
     private readonly owns: (key: string) => boolean,
-    private readonly logger: Logger,
   ) {
     this.queue = librdkafka().rd_kafka_queue_new(rk)!;
   }
@@ -48,16 +59,36 @@ export class OffsetCommits {
       if (!seen || seen.offset < offset) next.set(key, { topic: item.topic, partition: item.partition, offset });
     }
     if (next.size === 0) return Promise.resolve();
-    const rk = handle();
     for (const [key, offset] of next) this.requested.set(key, offset);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const code = withPartitionList([...next.values()], (list) =>
-        librdkafka().rd_kafka_commit_queue(rk, list, this.queue, null, id as unknown as Pointer),
-      );
-      if (code !== 0) return reject(errorFromCode(code, "commit"));
-      this.pending.set(id, { resolve, reject });
-    });
+    return this.send(handle(), [...next.values()]);
+  }
+
+  /**
+   * Commits again the latest offsets asked for the given partitions, for a revoke: librdkafka sends commits
+   * in order, so once this one is answered every earlier one is too. Resolves (never rejects) when answered.
+   */
+  flushFor(rk: Pointer, partitions: readonly TopicPartition[]): Promise<void> {
+    const offsets = partitions.flatMap((p) => this.requested.get(partitionKey(p)) ?? []);
+    if (offsets.length === 0) return Promise.resolve();
+    return this.send(rk, offsets).catch(() => {});
+  }
+
+  /** Forgets revoked partitions: their offsets are the next owner's business. */
+  forget(partitions: readonly TopicPartition[]): void {
+    for (const partition of partitions) {
+      this.requested.delete(partitionKey(partition));
+      this.confirmed.delete(partitionKey(partition));
+    }
+  }
+
+  /** Requested offsets the broker has not confirmed. */
+  uncommitted(): UncommittedOffset[] {
+    const result: UncommittedOffset[] = [];
+    for (const [key, { topic, partition, offset }] of this.requested) {
+      const committed = this.confirmed.get(key);
+      if (committed === undefined || committed < offset) result.push({ topic, partition, requested: offset, committed });
+    }
+    return result;
   }
 
   /** Settles the commits whose results arrived; returns how many. */
@@ -72,23 +103,13 @@ export class OffsetCommits {
     return handled;
   }
 
-  // Synchronous on purpose: the partitions must not move before their offsets are on the broker.
-  beforeRevoke(rk: Pointer, partitions: readonly TopicPartition[]): void {
-    const offsets = partitions.flatMap((p) => this.requested.get(partitionKey(p)) ?? []);
-    for (const partition of partitions) this.requested.delete(partitionKey(partition));
-    if (offsets.length === 0) return;
-    const code = withPartitionList(offsets, (list) => librdkafka().rd_kafka_commit(rk, list, 0));
-    if (code !== 0 && code !== RD_KAFKA_RESP_ERR__NO_OFFSET) {
-      this.logger.warn({ err: errorFromCode(code) }, "commit before revoke failed; the new owner will see those messages again");
-    }
-  }
-
   /** Resolves once every commit in flight now has its result, whatever it is. */
   settled(): Promise<void> {
     const waits = [...this.pending].map(
       ([id, pending]) =>
         new Promise<void>((done) => {
           this.pending.set(id, {
+            offsets: pending.offsets,
             resolve: () => (pending.resolve(), done()),
             reject: (error) => (pending.reject(error), done()),
           });
@@ -101,6 +122,17 @@ export class OffsetCommits {
     librdkafka().rd_kafka_queue_destroy(this.queue);
   }
 
+  private send(rk: Pointer, offsets: TopicPartitionOffset[]): Promise<void> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const code = withPartitionList(offsets, (list) =>
+        librdkafka().rd_kafka_commit_queue(rk, list, this.queue, null, id as unknown as Pointer),
+      );
+      if (code !== 0) return reject(errorFromCode(code, "commit"));
+      this.pending.set(id, { offsets, resolve, reject });
+    });
+  }
+
   private settle(event: Pointer): void {
     const lib = librdkafka();
     const id = lib.rd_kafka_event_opaque(event) as unknown as number;
@@ -109,7 +141,11 @@ export class OffsetCommits {
     this.pending.delete(id);
     let code = lib.rd_kafka_event_error(event);
     if (code === 0) code = readPartitionList(lib.rd_kafka_event_topic_partition_list(event)).find((p) => p.error)?.error ?? 0;
-    if (code === 0 || code === RD_KAFKA_RESP_ERR__NO_OFFSET) pending.resolve();
-    else pending.reject(errorFromCode(code, "commit"));
+    if (code !== 0 && code !== RD_KAFKA_RESP_ERR__NO_OFFSET) return pending.reject(errorFromCode(code, "commit"));
+    for (const { topic, partition, offset } of pending.offsets) {
+      const key = partitionKey({ topic, partition });
+      if ((this.confirmed.get(key) ?? -1) < offset) this.confirmed.set(key, offset);
+    }
+    pending.resolve();
   }
 }

@@ -2,6 +2,7 @@ import { ptr, read, type Pointer } from "bun:ffi";
 import { silentLogger, type Logger } from "../log.ts";
 import { producerProperties, type KafkaProperties } from "./client-config.ts";
 import { CommonEvents, createHandle } from "./client-handle.ts";
+import type { Connectivity } from "./connectivity.ts";
 import {
   MESSAGE,
   RD_KAFKA_EVENT_DR,
@@ -65,7 +66,7 @@ export class Producer {
   // Sends that met a full local queue wait here, in order, so a full queue never drops or reorders.
   private readonly waiting: Waiting[] = [];
   private readonly drArray = new Uint32Array(DR_BATCH * 2);
-  private closing: Promise<void> | undefined;
+  private closing: Promise<{ unflushed: number }> | undefined;
   private flushWaiters: Array<() => void> = [];
 
   constructor(properties: KafkaProperties, private readonly logger: Logger = silentLogger) {
@@ -77,6 +78,11 @@ export class Producer {
       () => (this.inFlight > 0 ? "awaiting" : "idle"),
     );
     this.loop.watch(this.queue);
+  }
+
+  /** Whether this client reaches the cluster, as its statistics and connection errors say. */
+  get connectivity(): Connectivity {
+    return this.common.connectivity;
   }
 
   /** True once librdkafka reported a fatal error: every later send is rejected with it. */
@@ -112,17 +118,22 @@ export class Producer {
     });
   }
 
-  /** Flushes, then frees the native handle. Sends that cannot be delivered within `timeoutMs` are rejected. */
-  close(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Flushes, then frees the native handle. Sends that cannot be delivered within `timeoutMs` are rejected;
+   * `unflushed` says how many.
+   */
+  close(timeoutMs = 30_000): Promise<{ unflushed: number }> {
     this.closing ??= this.shutDown(timeoutMs);
     return this.closing;
   }
 
-  private async shutDown(timeoutMs: number): Promise<void> {
+  private async shutDown(timeoutMs: number): Promise<{ unflushed: number }> {
     const rk = this.rk;
-    if (!rk) return;
+    if (!rk) return { unflushed: 0 };
     const lib = librdkafka();
+    let unflushed = 0;
     const timer = setTimeout(() => {
+      unflushed = this.inFlight;
       lib.rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
       for (const { pending } of this.waiting.splice(0)) {
         pending.reject(new KafkaError(-152, "producer closed before the message could be queued"));
@@ -136,6 +147,7 @@ export class Producer {
     lib.rd_kafka_queue_destroy(this.queue);
     this.rk = null;
     lib.rd_kafka_destroy(rk);
+    return { unflushed };
   }
 
   /** Hands one record to librdkafka; false when its queue is full and the record must wait. */

@@ -1,4 +1,4 @@
-import type { Producer } from "../kafka/producer.ts";
+import type { RecordSink } from "./message-source.ts";
 import type { RawMessage } from "./types.ts";
 
 export const DLQ_SUFFIX = ".dlq";
@@ -21,7 +21,7 @@ export type DeadLetterReason = "unparseable" | "invalid" | "handler-failed";
  * from in its headers. Resolves when the broker has it, so the caller may then commit past it.
  */
 export async function deadLetter(
-  producer: Producer,
+  producer: RecordSink,
   message: RawMessage,
   group: string,
   reason: DeadLetterReason,

@@ -22,7 +22,7 @@ export class KafkaPublisher implements Publisher {
     return published;
   }
 
-  close(): Promise<void> {
-    return this.producer.close();
+  async close(): Promise<void> {
+    await this.producer.close();
   }
 }

@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { DiskError } from "../errors.ts";
 
 /**
  * Side effects already done, by key (an event_id, or event_id + step), in an embedded SQLite file. A row is
@@ -9,11 +10,17 @@ import { dirname } from "node:path";
  */
 export class ProcessedEvents {
   private readonly db: Database;
+  /**
+   * Effects done whose row could not be written (the disk is full): remembered here so that the retries
+   * of this process do not repeat them. Only a crash before the disk frees up loses this, and then the
+   * one effect is repeated.
+   */
+  private readonly unrecorded = new Map<string, number>();
   private readonly doneAtQuery;
   private readonly insert;
   private readonly prune;
 
-  constructor(path: string) {
+  constructor(private readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { create: true, strict: true });
     this.db.run("PRAGMA journal_mode = WAL");
@@ -31,7 +38,9 @@ export class ProcessedEvents {
 
   /** When the effect for `key` was recorded as done. */
   doneAt(key: string): Date | undefined {
-    const row = this.doneAtQuery.get(key);
+    const pending = this.unrecorded.get(key);
+    if (pending !== undefined) return new Date(pending);
+    const row = this.disk(() => this.doneAtQuery.get(key));
     return row === null ? undefined : new Date(row.done_at);
   }
 
@@ -40,12 +49,32 @@ export class ProcessedEvents {
    * recorded, the same on every later call, so a fact published about the effect can carry it unchanged.
    */
   async once(key: string, effect: () => Promise<void>): Promise<{ outcome: "done" | "skipped"; doneAt: Date }> {
+    const pending = this.unrecorded.get(key);
+    if (pending !== undefined) {
+      this.record(key, pending);
+      return { outcome: "skipped", doneAt: new Date(pending) };
+    }
     const recorded = this.doneAt(key);
     if (recorded !== undefined) return { outcome: "skipped", doneAt: recorded };
     await effect();
-    const doneAt = new Date();
-    this.insert.run(key, doneAt.getTime());
-    return { outcome: "done", doneAt };
+    const doneAt = Date.now();
+    this.unrecorded.set(key, doneAt);
+    this.record(key, doneAt);
+    return { outcome: "done", doneAt: new Date(doneAt) };
+  }
+
+  /** Writes the row; throws DiskError (and keeps the key in memory) when the disk refuses it. */
+  private record(key: string, doneAt: number): void {
+    this.disk(() => this.insert.run(key, doneAt));
+    this.unrecorded.delete(key);
+  }
+
+  private disk<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw DiskError.from(error, this.path) ?? error;
+    }
   }
 
   /** Forgets keys older than `maxAgeMs`; redelivery happens within retention, so old keys only cost space. */

@@ -1,8 +1,11 @@
+import { settledBy } from "../deadline.ts";
+import { UnavailableError } from "../errors.ts";
 import { parseEvent } from "../events/index.ts";
-import type { Consumer } from "../kafka/consumer.ts";
-import type { Producer } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
+import { abortableSleep } from "./abortable-sleep.ts";
 import { deadLetter, type DeadLetterReason } from "./dead-letter.ts";
+import type { MessageSource, RecordSink, UncommittedOffset } from "./message-source.ts";
+import { Stall } from "./stall.ts";
 import type { BatchHandler, Delivery, RawMessage } from "./types.ts";
 
 export interface SubscriberMetrics {
@@ -12,6 +15,8 @@ export interface SubscriberMetrics {
 
 /** Two batches are in hand at once (one handled, the next parsed): 32 MiB of values at most. */
 const DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+/** A batch that cannot be finished is tried again after 0.5 s, doubling up to this. */
+const MAX_BATCH_RETRY_MS = 5_000;
 
 interface ParsedBatch {
   deliveries: Delivery[];
@@ -19,18 +24,29 @@ interface ParsedBatch {
 }
 
 export interface SubscriberOptions {
-  consumer: Consumer;
+  consumer: MessageSource;
   group: string;
   topics: readonly string[];
   handle: BatchHandler;
   /** Writes dead letters; its acknowledgement gates the commit past a bad message. */
-  producer: Producer;
+  producer: RecordSink;
   logger: Logger;
   metrics?: SubscriberMetrics;
   maxBatch?: number;
   /** Key and value bytes per batch (a larger message comes alone), so batches of large events stay bounded. */
   maxBatchBytes?: number;
   maxEventBytes?: number;
+  /** For tests: what waits between attempts at a batch. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** How a consume loop stopped. */
+export interface StopResult {
+  group: string;
+  /** Left its group cleanly. */
+  left: boolean;
+  /** Partitions whose work is done or was in hand but whose offsets are not committed: delivered again later. */
+  uncommitted: UncommittedOffset[];
 }
 
 /**
@@ -42,12 +58,23 @@ export class Subscriber {
   private stopping = false;
   private running: Promise<void> | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  /** The batch being handled, if any: reported as uncommitted when a stop cannot wait for it. */
+  private inHand: RawMessage[] | undefined;
+  private readonly abort = new AbortController();
+  private readonly stall: Stall;
 
-  constructor(private readonly options: SubscriberOptions) {}
+  constructor(private readonly options: SubscriberOptions) {
+    this.stall = new Stall(options.logger);
+  }
 
   /** Joined the group and owns at least one partition. */
   get ready(): boolean {
     return this.running !== undefined && this.options.consumer.assignment().length > 0;
+  }
+
+  /** Why batches cannot be finished right now (a full disk, the broker away), or undefined. */
+  get blocked(): string | undefined {
+    return this.stall.problem;
   }
 
   /** Consumer lag per owned partition, for the metrics. */
@@ -60,12 +87,19 @@ export class Subscriber {
     return this.running;
   }
 
-  /** Stops taking messages, lets the batch in hand finish and commit, then leaves the group. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking messages and lets the batch in hand finish and commit until `handDeadline` (ms since
+   * epoch); then aborts what is left, and leaves the group by `deadline`. What could not be committed is
+   * listed: it will be delivered again, and handlers deduplicate it.
+   */
+  async stop(handDeadline: number, deadline: number): Promise<StopResult> {
     this.stopping = true;
-    await this.inFlight;
-    await this.options.consumer.close();
-    await this.running;
+    const finished = await settledBy(this.inFlight, handDeadline);
+    const abandoned = finished ? undefined : this.inHand;
+    this.abort.abort();
+    const closed = await this.options.consumer.close(Math.max(0, deadline - Date.now()));
+    if (this.running) await settledBy(this.running, deadline);
+    return { group: this.options.group, left: closed.left, uncommitted: withAbandoned(closed.uncommitted, abandoned) };
   }
 
   /*
@@ -92,6 +126,7 @@ export class Subscriber {
 
   private parse(batch: RawMessage[]): ParsedBatch {
     const { logger, maxEventBytes } = this.options;
+    const signal = this.abort.signal;
     const deliveries: Delivery[] = [];
     const invalid: ParsedBatch["invalid"] = [];
     for (const message of batch) {
@@ -108,6 +143,7 @@ export class Subscriber {
         known: parsed.known,
         event,
         message,
+        signal,
         get logger() {
           return (child ??= logger.child({ correlation_id: event.metadata.correlation_id, event_id: event.event_id }));
         },
@@ -117,18 +153,28 @@ export class Subscriber {
   }
 
   /**
-   * A batch whose dead letters could not be written (the broker is down) is processed again after a pause,
-   * never committed past: handlers are idempotent, so the second pass repeats no side effect.
+   * A batch that cannot be finished (a full disk, dead letters the broker cannot take) is processed again
+   * after a pause, never committed past: handlers are idempotent, so the second pass repeats no side effect.
+   * A stop ends the attempts; the batch is then delivered again later.
    */
   private async processUntilDone(batch: RawMessage[], parsed: ParsedBatch): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.process(batch, parsed);
-      } catch (error) {
-        const delay = Math.min(30_000, 500 * 2 ** attempt);
-        this.options.logger.error({ err: error, delayMs: delay }, "batch could not be finished; retrying it");
-        await Bun.sleep(delay);
+    const signal = this.abort.signal;
+    const sleep = this.options.sleep ?? abortableSleep;
+    this.inHand = batch;
+    try {
+      for (let attempt = 0; !signal.aborted; attempt++) {
+        try {
+          await this.process(batch, parsed);
+          this.stall.cleared();
+          return;
+        } catch (error) {
+          if (signal.aborted) return;
+          this.stall.failed(error);
+          await sleep(Math.min(MAX_BATCH_RETRY_MS, 500 * 2 ** attempt), signal);
+        }
       }
+    } finally {
+      this.inHand = undefined;
     }
   }
 
@@ -136,8 +182,15 @@ export class Subscriber {
     const { consumer, logger, metrics } = this.options;
     const started = performance.now();
     const dead = invalid.map(({ message, reason, error }) => this.deadLetter(message, reason, error));
-    const failures = await this.options.handle(deliveries);
+    let failures;
+    try {
+      failures = await this.options.handle(deliveries);
+    } finally {
+      // Not left unobserved if the handler threw: the attempt is repeated and writes them again.
+      await Promise.allSettled(dead);
+    }
     for (const { delivery, error } of failures) {
+      if (error instanceof UnavailableError) throw error;
       delivery.logger.error({ err: error, event_type: delivery.event.event_type }, "handler failed for good; dead-lettering");
       dead.push(this.deadLetter(delivery.message, "handler-failed", error));
     }
@@ -161,4 +214,17 @@ export class Subscriber {
     await deadLetter(producer, message, group, reason, error);
     metrics?.deadLettered(message.topic, reason);
   }
+}
+
+/** Adds a batch that was in hand and not finished to the uncommitted offsets, per partition. */
+function withAbandoned(uncommitted: UncommittedOffset[], abandoned: RawMessage[] | undefined): UncommittedOffset[] {
+  if (!abandoned) return uncommitted;
+  const byPartition = new Map(uncommitted.map((u) => [`${u.topic}\u0000${u.partition}`, { ...u }]));
+  for (const message of abandoned) {
+    const key = `${message.topic}\u0000${message.partition}`;
+    const entry = byPartition.get(key);
+    if (entry) entry.requested = Math.max(entry.requested, message.offset + 1);
+    else byPartition.set(key, { topic: message.topic, partition: message.partition, requested: message.offset + 1, committed: undefined });
+  }
+  return [...byPartition.values()];
 }

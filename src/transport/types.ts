@@ -18,9 +18,19 @@ export interface Publisher {
 }
 
 /** One parsed event on its way through a handler. Unknown event types arrive with `known: false`. */
-export type Delivery =
-  | { known: true; event: DomainEvent; message: RawMessage; logger: Logger }
-  | { known: false; event: EventEnvelope; message: RawMessage; logger: Logger };
+export type Delivery = DeliveryOf<true, DomainEvent> | DeliveryOf<false, EventEnvelope>;
+
+interface DeliveryOf<Known extends boolean, Event> {
+  known: Known;
+  event: Event;
+  message: RawMessage;
+  logger: Logger;
+  /**
+   * Aborted when the process stops and its grace period is over: waits (retry backoff, a call to a
+   * handler) end early, and what is unfinished is delivered again later.
+   */
+  signal: AbortSignal;
+}
 
 export type Handler = (delivery: Delivery) => Promise<void>;
 
@@ -32,7 +42,11 @@ export interface HandlerFailure {
   error: unknown;
 }
 
-/** Handles one fetched batch; returns the deliveries that failed for good (they go to the dead-letter topic). */
+/**
+ * Handles one fetched batch; returns the deliveries that failed for good (they go to the dead-letter topic).
+ * Throwing instead (an UnavailableError: a full disk) fails the whole batch: it is not committed and is
+ * tried again later.
+ */
 export type BatchHandler = (deliveries: Delivery[]) => Promise<HandlerFailure[]>;
 
 /** An error that retrying cannot fix (bad data, a 4xx from a webhook): it skips the retries. */

@@ -3,8 +3,16 @@
  * scripts/fetch-kafka.sh puts into .cache/kafka/<version>/libs (version pinned
  * in test/kafka/pom.xml). KRaft only: every node is a combined
  * broker+controller listening on 127.0.0.1 (PLAINTEXT for clients, a separate
- * CONTROLLER listener for the quorum). All state lives in a fresh temp dir
- * that stop() removes.
+ * CONTROLLER listener for the quorum). With `saslSsl`, clients get a SASL_SSL
+ * listener (SCRAM-SHA-512, certificates from tls-material.ts) instead, and
+ * PLAINTEXT stays for inter-broker traffic and test setup. All state lives in
+ * a fresh temp dir that stop() removes.
+ *
+ * Every port is taken from below the kernel's ephemeral range: a client that
+ * keeps reconnecting to a killed broker's port inside that range can be given
+ * that very port as its own source port and connect to itself (TCP
+ * simultaneous open), and the restarted broker then fails with "Unable to
+ * start acceptor".
  *
  * Orphan safety (the JVMs must not outlive the test process, even if that
  * process is SIGKILLed):
@@ -23,7 +31,7 @@
  *    global afterAll in test/preload.ts and the watchdogs do the work.)
  */
 import type { Subprocess } from "bun";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -37,23 +45,48 @@ import {
   watch,
   writeFileSync,
 } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createTlsMaterial, type TlsMaterial } from "./tls-material.ts";
 
 export interface KafkaNode {
   id: number;
+  /** Where clients connect: the PLAINTEXT listener, or the SASL_SSL one with `saslSsl`. */
   port: number;
+  /** The PLAINTEXT listener (inter-broker traffic); the same as `port` without `saslSsl`. */
+  plaintextPort: number;
+  controllerPort: number;
   kill(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
   readonly running: boolean;
 }
 
 export interface KafkaCluster {
+  /** The clients' listeners: PLAINTEXT, or SASL_SSL with `saslSsl`. */
   bootstrap: string;
+  /** Unauthenticated PLAINTEXT listeners, e.g. for creating topics beside a SASL_SSL bootstrap. */
+  plaintextBootstrap: string;
+  /** PEM CA certificate that signed the brokers' certificates (clients' ssl.ca.location); only with `saslSsl`. */
+  caLocation: string | undefined;
   nodes: KafkaNode[];
   stop(): Promise<void>;
   dataDir: string;
+}
+
+export interface SaslSslKafkaCluster extends KafkaCluster {
+  caLocation: string;
+  tls: TlsMaterial;
+}
+
+export interface ScramUser {
+  username: string;
+  password: string;
+}
+
+export interface SaslSslOptions {
+  /** SCRAM-SHA-512 credentials the brokers accept, created when the storage is formatted. */
+  users: ScramUser[];
 }
 
 export interface StartKafkaClusterOptions {
@@ -77,6 +110,12 @@ export interface StartKafkaClusterOptions {
    * otherwise, so a script can simply start a cluster and keep serving.
    */
   keepAlive?: boolean;
+  /**
+   * Gives clients a SASL_SSL listener (SCRAM-SHA-512 with these users, a
+   * certificate for 127.0.0.1 and localhost signed by a CA made for this
+   * cluster) as `bootstrap`; PLAINTEXT stays on `plaintextBootstrap`.
+   */
+  saslSsl?: SaslSslOptions;
 }
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -153,26 +192,72 @@ function kafkaUuid(): string {
   }
 }
 
-/** Distinct free loopback ports, found by binding port 0 (all held until every one is known). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((ok, fail) => {
-          const srv = createServer();
-          srv.once("error", fail);
-          srv.listen(0, HOST, () => ok(srv));
-        }),
-    ),
-  );
-  const ports = servers.map((srv) => {
-    const addr = srv.address();
-    if (addr === null || typeof addr === "string") throw new Error("unexpected server address");
-    return addr.port;
+const EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range";
+/** Linux's default start of the ephemeral range, for when the file cannot be read. */
+const DEFAULT_EPHEMERAL_RANGE_START = 32768;
+/** Above the usual fixed service ports (and far above the privileged ones). */
+export const LOWEST_TEST_PORT = 10_000;
+/** Enough for a few thousand clusters in one process even when other processes hold many ports. */
+const MAX_PORT_PROBES_PER_PORT = 200;
+
+/** First port the kernel may pick as a connection's source port. */
+export function ephemeralPortRangeStart(): number {
+  try {
+    const start = Number.parseInt(readFileSync(EPHEMERAL_RANGE_FILE, "utf8").trim().split(/\s+/)[0] ?? "", 10);
+    return Number.isInteger(start) && start > 0 ? start : DEFAULT_EPHEMERAL_RANGE_START;
+  } catch {
+    return DEFAULT_EPHEMERAL_RANGE_START;
+  }
+}
+
+/**
+ * Ports handed out by this process. A port is never handed out twice: a
+ * killed node's port must stay its own until it restarts, and the bind probe
+ * cannot see that reservation while the node is down.
+ */
+const handedOutPorts = new Set<number>();
+
+/** A server bound to 127.0.0.1:port, or null when the port is taken. */
+function tryBind(port: number): Promise<Server | null> {
+  return new Promise((ok) => {
+    const srv = createServer();
+    srv.once("error", () => ok(null));
+    srv.listen(port, HOST, () => ok(srv));
   });
-  await Promise.all(servers.map((srv) => new Promise<void>((ok) => srv.close(() => ok()))));
-  return ports;
+}
+
+/**
+ * Distinct ports in [LOWEST_TEST_PORT, ephemeral range start) that are free
+ * on 127.0.0.1 now. Each is held bound until all are found, so one call
+ * cannot return the same port twice.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const end = ephemeralPortRangeStart();
+  if (end - LOWEST_TEST_PORT < 100) {
+    throw new Error(
+      `the ephemeral port range starts at ${end} (${EPHEMERAL_RANGE_FILE}): test brokers need free ports ` +
+        `between ${LOWEST_TEST_PORT} and it`,
+    );
+  }
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (let probes = 0; ports.length < count; probes++) {
+      if (probes >= count * MAX_PORT_PROBES_PER_PORT) {
+        throw new Error(`found only ${ports.length} of ${count} free ports in [${LOWEST_TEST_PORT}, ${end})`);
+      }
+      const port = randomInt(LOWEST_TEST_PORT, end);
+      if (handedOutPorts.has(port)) continue;
+      const srv = await tryBind(port);
+      if (!srv) continue;
+      held.push(srv);
+      ports.push(port);
+      handedOutPorts.add(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((srv) => new Promise<void>((ok) => srv.close(() => ok()))));
+  }
 }
 
 /** One TCP connect attempt to 127.0.0.1:port. */
@@ -318,6 +403,7 @@ class Node implements KafkaNode {
   constructor(
     readonly id: number,
     readonly port: number,
+    readonly plaintextPort: number,
     readonly controllerPort: number,
     clusterDir: string,
     private readonly libsDir: string,
@@ -418,7 +504,8 @@ class Node implements KafkaNode {
   private startError(reason: string, consoleOffset: number): Error {
     const consoleOut = readFrom(this.consoleLogPath, consoleOffset).trim();
     return new Error(
-      `Kafka node ${this.id} (client port ${this.port}, controller port ${this.controllerPort}) ${reason}\n` +
+      `Kafka node ${this.id} (client port ${this.port}${this.plaintextPort === this.port ? "" : `, plaintext port ${this.plaintextPort}`}, ` +
+        `controller port ${this.controllerPort}) ${reason}\n` +
         (consoleOut ? `--- JVM console output ---\n${consoleOut.split("\n").slice(-LOG_TAIL_LINES).join("\n")}\n` : "") +
         `--- last ${LOG_TAIL_LINES} lines of ${this.logPath} ---\n${tailLines(this.logPath, LOG_TAIL_LINES)}`,
     );
@@ -509,15 +596,22 @@ class Node implements KafkaNode {
 
 class Cluster implements KafkaCluster {
   readonly bootstrap: string;
+  readonly plaintextBootstrap: string;
   private stopped = false;
 
   constructor(
     readonly dataDir: string,
     readonly nodes: Node[],
     private readonly janitor: Subprocess<"pipe", "ignore", "ignore">,
+    readonly tls: TlsMaterial | undefined,
   ) {
     this.bootstrap = nodes.map((n) => `${HOST}:${n.port}`).join(",");
+    this.plaintextBootstrap = nodes.map((n) => `${HOST}:${n.plaintextPort}`).join(",");
     liveClusters.add(this);
+  }
+
+  get caLocation(): string | undefined {
+    return this.tls?.caCertPath;
   }
 
   async stop(): Promise<void> {
@@ -542,17 +636,103 @@ function propsText(props: Record<string, string>): string {
     .join("\n") + "\n";
 }
 
+const SCRAM_MECHANISM = "SCRAM-SHA-512";
+// The StorageTool's --add-scram syntax has no escaping for these.
+const SCRAM_UNSAFE_CHARACTERS = /[\s,[\]"=]/;
+
+/** One --add-scram per user: the credentials go into the bootstrap metadata, so no running broker is needed. */
+function scramFormatArgs(users: readonly ScramUser[]): string[] {
+  return users.flatMap(({ username, password }) => {
+    if (!username || !password || SCRAM_UNSAFE_CHARACTERS.test(username + password)) {
+      throw new Error(
+        `SCRAM user ${JSON.stringify(username)}: user names and passwords must be non-empty, ` +
+          "without whitespace, commas, brackets, quotes or '='",
+      );
+    }
+    return ["--add-scram", `${SCRAM_MECHANISM}=[name=${username},password=${password}]`];
+  });
+}
+
+function listenerConfig(node: Node, saslSsl: boolean): Record<string, string> {
+  const controller = `CONTROLLER://${HOST}:${node.controllerPort}`;
+  const plaintext = `PLAINTEXT://${HOST}:${node.plaintextPort}`;
+  if (!saslSsl) return { listeners: `${plaintext},${controller}`, "advertised.listeners": plaintext };
+  const sasl = `SASL_SSL://${HOST}:${node.port}`;
+  return { listeners: `${sasl},${plaintext},${controller}`, "advertised.listeners": `${sasl},${plaintext}` };
+}
+
+/** Settings of the SASL_SSL listener, the same on every node. */
+function saslSslConfig(tls: TlsMaterial): Record<string, string> {
+  const listener = "listener.name.sasl_ssl";
+  return {
+    "listener.security.protocol.map": "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "sasl.enabled.mechanisms": SCRAM_MECHANISM,
+    [`${listener}.scram-sha-512.sasl.jaas.config`]: "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    [`${listener}.ssl.keystore.type`]: tls.storeType,
+    [`${listener}.ssl.keystore.location`]: tls.keystorePath,
+    [`${listener}.ssl.keystore.password`]: tls.storePassword,
+    [`${listener}.ssl.key.password`]: tls.storePassword,
+    [`${listener}.ssl.truststore.type`]: tls.storeType,
+    [`${listener}.ssl.truststore.location`]: tls.truststorePath,
+    [`${listener}.ssl.truststore.password`]: tls.storePassword,
+  };
+}
+
+function replicationConfig(count: 1 | 3): Record<string, string> {
+  return count === 1
+    ? {
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+      }
+    : {
+        "default.replication.factor": "3",
+        "min.insync.replicas": "2",
+        "offsets.topic.replication.factor": "3",
+        "transaction.state.log.replication.factor": "3",
+        "transaction.state.log.min.isr": "2",
+        "share.coordinator.state.topic.replication.factor": "3",
+        "share.coordinator.state.topic.min.isr": "2",
+      };
+}
+
+/**
+ * Another process can bind a port between our probe and the broker's bind;
+ * a fresh set of ports then almost surely works.
+ */
+const START_ATTEMPTS = 3;
+
+function isPortClash(error: unknown): boolean {
+  return error instanceof Error && /Address already in use/.test(error.message);
+}
+
 /**
  * Starts a KRaft cluster of 1 or 3 combined broker+controller nodes on
  * 127.0.0.1 and resolves once every node logged "Kafka Server started" and
  * accepts TCP connections on its client port.
  */
+export function startKafkaCluster(opts: StartKafkaClusterOptions & { saslSsl: SaslSslOptions }): Promise<SaslSslKafkaCluster>;
+export function startKafkaCluster(opts?: StartKafkaClusterOptions): Promise<KafkaCluster>;
 export async function startKafkaCluster(opts: StartKafkaClusterOptions = {}): Promise<KafkaCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(opts);
+    } catch (e) {
+      if (attempt >= START_ATTEMPTS || !isPortClash(e)) throw e;
+    }
+  }
+}
+
+async function startClusterOnce(opts: StartKafkaClusterOptions): Promise<Cluster> {
   const count = opts.nodes ?? 1;
   const startTimeoutMs = opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const envJvmOpts = process.env.KAFKA_TEST_JVM_OPTS?.trim();
   const jvmOpts = opts.jvmOpts ?? (envJvmOpts ? envJvmOpts.split(/\s+/) : defaultJvmOpts(count));
   const keepAlive = opts.keepAlive ?? process.env.NODE_ENV !== "test";
+  const saslSsl = opts.saslSsl !== undefined;
+  const formatScramArgs = opts.saslSsl ? scramFormatArgs(opts.saslSsl.users) : [];
   const libsDir = kafkaLibsDir();
 
   const dataDir = mkdtempSync(join(tmpdir(), "kafka-test-"));
@@ -564,14 +744,17 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions = {}): Pr
   janitor.unref();
   let cluster: Cluster | undefined;
   try {
-    const ports = await freePorts(count * 2);
+    const portsPerNode = saslSsl ? 3 : 2;
+    const [ports, tls] = await Promise.all([
+      freePorts(count * portsPerNode),
+      saslSsl ? createTlsMaterial(join(dataDir, "tls")) : Promise.resolve(undefined),
+    ]);
     const nodes = Array.from({ length: count }, (_, i) => {
-      const port = ports[2 * i];
-      const controllerPort = ports[2 * i + 1];
+      const [port, controllerPort, plaintextPort] = ports.slice(i * portsPerNode, (i + 1) * portsPerNode);
       if (port === undefined || controllerPort === undefined) throw new Error("not enough free ports");
-      return new Node(i + 1, port, controllerPort, dataDir, libsDir, jvmOpts, startTimeoutMs, keepAlive);
+      return new Node(i + 1, port, plaintextPort ?? port, controllerPort, dataDir, libsDir, jvmOpts, startTimeoutMs, keepAlive);
     });
-    cluster = new Cluster(dataDir, nodes, janitor);
+    cluster = new Cluster(dataDir, nodes, janitor, tls);
 
     const common: Record<string, string> = {
       "process.roles": "broker,controller",
@@ -586,23 +769,8 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions = {}): Pr
       // session expires (default 9 s); keep that wait short for tests.
       "broker.heartbeat.interval.ms": "1000",
       "broker.session.timeout.ms": "4000",
-      ...(count === 1
-        ? {
-            "offsets.topic.replication.factor": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-          }
-        : {
-            "default.replication.factor": "3",
-            "min.insync.replicas": "2",
-            "offsets.topic.replication.factor": "3",
-            "transaction.state.log.replication.factor": "3",
-            "transaction.state.log.min.isr": "2",
-            "share.coordinator.state.topic.replication.factor": "3",
-            "share.coordinator.state.topic.min.isr": "2",
-          }),
+      ...replicationConfig(count),
+      ...(tls ? saslSslConfig(tls) : {}),
     };
 
     const clusterId = kafkaUuid();
@@ -616,19 +784,15 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions = {}): Pr
         propsText({
           ...common,
           "node.id": String(node.id),
-          listeners: `PLAINTEXT://${HOST}:${node.port},CONTROLLER://${HOST}:${node.controllerPort}`,
-          "advertised.listeners": `PLAINTEXT://${HOST}:${node.port}`,
+          ...listenerConfig(node, saslSsl),
           "log.dirs": join(node.dir, "data"),
           ...opts.brokerConfig,
         }),
       );
     }
 
-    await Promise.all(
-      nodes.map((n) =>
-        n.format(clusterId, count === 1 ? ["--standalone"] : ["--initial-controllers", initialControllers]),
-      ),
-    );
+    const quorumArgs = count === 1 ? ["--standalone"] : ["--initial-controllers", initialControllers];
+    await Promise.all(nodes.map((n) => n.format(clusterId, [...quorumArgs, ...formatScramArgs])));
     // All voters must run for the quorum to form, so start them together.
     const results = await Promise.allSettled(nodes.map((n) => n.start()));
     const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));

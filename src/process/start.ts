@@ -1,0 +1,165 @@
+import type { Config } from "../config.ts";
+import { TOPICS } from "../events/index.ts";
+import { Health } from "../health.ts";
+import { createApp } from "../http/app.ts";
+import { Metrics } from "../http/metrics.ts";
+import { validateProperties } from "../kafka/client-config.ts";
+import { startEmbeddedBroker, type EmbeddedBroker } from "../kafka/embedded-broker.ts";
+import type { Producer } from "../kafka/producer.ts";
+import type { Logger } from "../log.ts";
+import type { RoleContext, RoleInstance } from "../roles/role.ts";
+import { ROLE_TABLE, ROLES_IN_ALL, type RoleName } from "../roles/table.ts";
+import type { Agent } from "../transport/agent.ts";
+import { DLQ_SUFFIX } from "../transport/dead-letter.ts";
+import { KafkaPublisher } from "../transport/kafka-publisher.ts";
+import { Subscriber } from "../transport/subscriber.ts";
+import type { Publisher } from "../transport/types.ts";
+import { KafkaClients } from "./kafka-clients.ts";
+import { stopProcess, type StopOutcome } from "./stop.ts";
+import { TopicSetup } from "./topic-setup.ts";
+
+export interface RunningProcess {
+  /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /**
+   * Stops within `budgetMs`: no new work, work in hand finished (or given up when its grace is over), HTTP
+   * requests answered, offsets committed and producers flushed as far as the broker allows.
+   */
+  stop(budgetMs: number): Promise<StopOutcome>;
+}
+
+/**
+ * Starts the roles of one process. Nothing here waits for the broker: the HTTP server answers /healthz and
+ * /readyz at once, topics are created in the background (TopicSetup), and consume loops start once the
+ * topics exist. /readyz names whatever is still missing.
+ */
+export async function startProcess(config: Config, logger: Logger): Promise<RunningProcess> {
+  validateProperties(config.kafka.properties);
+  const roles: readonly RoleName[] = config.role === "all" ? ROLES_IN_ALL : [config.role];
+  let broker: EmbeddedBroker | undefined;
+  const properties = { ...config.kafka.properties };
+  if (config.kafka.embedded) {
+    broker = startEmbeddedBroker(logger);
+    properties["bootstrap.servers"] = broker.bootstrap;
+  }
+  const kafka = new KafkaClients(properties, logger, broker !== undefined);
+  const metrics = new Metrics();
+  const health = new Health();
+  const topics = new TopicSetup(topicSpecs(config), kafka, logger);
+  const begun = new AbortController();
+  const graceOver = new AbortController();
+
+  // The producer roles publish and dead-letter through, made when first needed: an api-only process has
+  // its own and would only hold a second connection.
+  let shared: { producer: Producer; publisher: KafkaPublisher } | undefined;
+  const sharedProducer = () => {
+    if (!shared) {
+      const producer = kafka.producer("producer");
+      const onPublished = (event: { event_type: string }, seconds: number) =>
+        metrics.deliverySeconds.observe({ event_type: event.event_type }, seconds);
+      shared = { producer, publisher: new KafkaPublisher(producer, onPublished) };
+    }
+    return shared;
+  };
+  const publisher: Publisher = { publish: (event) => sharedProducer().publisher.publish(event), close: async () => {} };
+
+  // main.ts names the process's role, except for `all`, whose lines name the role they come from.
+  const loggerFor = (role: RoleName) => (role === config.role ? logger : logger.child({ role }));
+  const instances: Array<{ role: RoleName; instance: RoleInstance }> = [];
+  for (const role of roles) {
+    const context: RoleContext = {
+      config,
+      logger: loggerFor(role),
+      publisher,
+      kafka,
+      metrics,
+      topicsProblem: () => topics.problem(),
+      shutdown: { begun: begun.signal, graceOver: graceOver.signal },
+    };
+    instances.push({ role, instance: ROLE_TABLE[role].start(context) });
+  }
+
+  const agents: Array<{ agent: Agent; subscriber: Subscriber }> = [];
+  for (const { role, instance } of instances) {
+    for (const agent of instance.agents ?? []) {
+      const agentLogger = loggerFor(role);
+      const { producer } = sharedProducer();
+      const subscriber = new Subscriber({
+        consumer: kafka.consumer(agent.group, agentLogger),
+        group: agent.group,
+        topics: agent.topics,
+        handle: agent.handle,
+        producer,
+        logger: agentLogger,
+        metrics: metrics.forGroup(agent.group),
+        maxBatch: agent.maxBatch,
+      });
+      agents.push({ agent, subscriber });
+      metrics.addLagSource(() => subscriber.lag().map((entry) => ({ group: agent.group, ...entry })));
+      health.add(`group:${agent.group}`, () => (subscriber.ready ? undefined : `group ${agent.group} not joined`));
+      health.add(`batches:${agent.group}`, () => subscriber.blocked && `${agent.group}: ${subscriber.blocked}`);
+      void topics.ready.then(() => {
+        if (begun.signal.aborted) return;
+        subscriber.start().catch((error) => agentLogger.fatal({ err: error }, "consume loop stopped"));
+      });
+    }
+    for (const [name, check] of Object.entries(instance.readiness ?? {})) health.add(`${role}:${name}`, check);
+  }
+  health.add("broker", () => kafka.brokerProblem());
+  health.add("topics", () => topics.problem());
+  health.add("producer", () => (shared?.producer.failed ? "the agents' producer failed: see the log" : undefined));
+
+  if (broker) topics.createOnEmbedded(broker);
+  else topics.start();
+
+  const app = createApp({
+    logger,
+    metrics,
+    readiness: () => health.report(),
+    routes: instances.flatMap(({ instance }) => instance.routes ?? []),
+  });
+  const server = Bun.serve({ hostname: config.http.host, port: config.http.port, fetch: app.fetch });
+  const url = `http://${config.http.host}:${server.port}`;
+  logger.info({ url, roles }, "agent-events running");
+  if (broker) announceDevSetup(config, url, logger);
+
+  return {
+    url,
+    stop: (budgetMs) =>
+      stopProcess(
+        {
+          logger,
+          begun,
+          graceOver,
+          topics,
+          server,
+          agents,
+          instances: instances.map(({ instance }) => instance),
+          producers: kafka.producers,
+          broker,
+        },
+        budgetMs,
+      ),
+  };
+}
+
+/** The four coordination topics and their dead-letter topics. */
+function topicSpecs(config: Config) {
+  return TOPICS.flatMap((topic) => [topic, topic + DLQ_SUFFIX]).map((topic) => ({
+    topic,
+    partitions: config.kafka.topicPartitions,
+    replicationFactor: config.kafka.topicReplicationFactor,
+  }));
+}
+
+function announceDevSetup(config: Config, url: string, logger: Logger): void {
+  logger.info(
+    {
+      email_outbox: config.email.smtp ? undefined : config.email.outboxDir,
+      slack_outbox: config.slack.webhookUrl ? undefined : config.slack.outboxFile,
+      audit_log_dir: config.audit.logDir,
+      try: `curl -X POST ${url}/tasks -H 'Content-Type: application/json' -d '{"title":"Review quarterly report","owner_id":"user-456","priority":2}'`,
+    },
+    "development setup: embedded broker and local outboxes",
+  );
+}
