@@ -40,6 +40,12 @@ export class Metrics {
     labelNames: ["group", "topic", "reason"] as const,
     registers: [this.registry],
   });
+  readonly messagesInHand = new Gauge({
+    name: "agent_events_messages_in_hand",
+    help: "Messages a consume loop is handling and has not committed yet (0 when it is drained).",
+    labelNames: ["group"] as const,
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({
     name: "agent_events_http_requests_total",
     help: "HTTP requests by route and status.",
@@ -75,6 +81,7 @@ export class Metrics {
         this.handlerSeconds.observe({ group, event_type: eventType }, seconds);
       },
       deadLettered: (topic: string, reason: DeadLetterReason) => this.deadLettered.inc({ group, topic, reason }),
+      inHand: (messages: number) => this.messagesInHand.set({ group }, messages),
     };
   }
 }

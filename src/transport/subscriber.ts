@@ -11,6 +11,8 @@ import type { BatchHandler, Delivery, RawMessage } from "./types.ts";
 export interface SubscriberMetrics {
   handled(eventType: string, outcome: "ok" | "skipped" | "dead-lettered", seconds: number): void;
   deadLettered(topic: string, reason: DeadLetterReason): void;
+  /** How many messages the loop is handling now (0 between batches). */
+  inHand?(messages: number): void;
 }
 
 /** Two batches are in hand at once (one handled, the next parsed): 32 MiB of values at most. */
@@ -113,12 +115,16 @@ export class Subscriber {
     consumer.subscribe(topics);
     logger.info({ group: this.options.group, topics }, "subscribed");
     let previous: Promise<void> = Promise.resolve();
+    // Messages taken from the consumer and not finished, for the metrics: 0 with no lag means drained.
+    let taken = 0;
+    const count = (delta: number) => this.options.metrics?.inHand?.((taken += delta));
     for await (const batch of consumer.batches(this.options.maxBatch ?? 500, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
+      count(batch.length);
       const parsed = this.parse(batch);
       await previous;
       // Not handled, so not committed: the group's next owner gets it.
       if (this.stopping) break;
-      previous = this.processUntilDone(batch, parsed);
+      previous = this.processUntilDone(batch, parsed).finally(() => count(-batch.length));
       this.inFlight = previous;
     }
     await previous;

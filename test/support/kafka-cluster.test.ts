@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   canConnect,
+  ephemeralPortRangeStart,
   kafkaLibsDir,
+  LOWEST_TEST_PORT,
   startKafkaCluster,
   testBootstrap,
   type KafkaCluster,
@@ -126,6 +128,11 @@ test("testBootstrap() points at a broker that accepts TCP connections", async ()
   }
 });
 
+test("the ephemeral port range start is read from the kernel", () => {
+  const [start] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+  expect(ephemeralPortRangeStart()).toBe(Number(start));
+});
+
 describe("3-node cluster", () => {
   let cluster: KafkaCluster;
 
@@ -145,6 +152,19 @@ describe("3-node cluster", () => {
       expect(node.running).toBe(true);
       expect(await canConnect(node.port)).toBe(true);
     }
+  });
+
+  test("every client and controller port is below the kernel's ephemeral port range", () => {
+    const rangeStart = ephemeralPortRangeStart();
+    const ports = cluster.nodes.flatMap((n) => [n.port, n.controllerPort]);
+    expect(new Set(ports).size).toBe(6);
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(LOWEST_TEST_PORT);
+      expect(port).toBeLessThan(rangeStart);
+    }
+    // Without saslSsl the client listener is the plaintext one.
+    expect(cluster.plaintextBootstrap).toBe(cluster.bootstrap);
+    expect(cluster.caLocation).toBeUndefined();
   });
 
   test("a topic with replication factor 3 gets an ISR of 3 and round-trips a record", async () => {

@@ -197,7 +197,7 @@ const EPHEMERAL_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range";
 const DEFAULT_EPHEMERAL_RANGE_START = 32768;
 /** Above the usual fixed service ports (and far above the privileged ones). */
 export const LOWEST_TEST_PORT = 10_000;
-/** Enough for a few thousand clusters in one process even when other processes hold many ports. */
+/** Candidates may be taken by other processes or by earlier clusters; only a nearly full range runs out. */
 const MAX_PORT_PROBES_PER_PORT = 200;
 
 /** First port the kernel may pick as a connection's source port. */
