@@ -25,4 +25,11 @@ describe("client defaults", () => {
     expect(agentConsumerProperties({}, false)["fetch.wait.max.ms"]).toBeUndefined();
     expect(agentConsumerProperties({ "fetch.wait.max.ms": "500" }, true)["fetch.wait.max.ms"]).toBe("500");
   });
+
+  test("the agents' consumers use Kafka 4's group protocol unless told otherwise or given a classic-only setting", () => {
+    expect(agentConsumerProperties({}, false)["group.protocol"]).toBe("consumer");
+    expect(agentConsumerProperties({ "group.protocol": "classic" }, false)["group.protocol"]).toBe("classic");
+    expect(agentConsumerProperties({ "session.timeout.ms": "6000" }, false)["group.protocol"]).toBeUndefined();
+    expect(agentConsumerProperties({ "heartbeat.interval.ms": "1000" }, true)["group.protocol"]).toBeUndefined();
+  });
 });

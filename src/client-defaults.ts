@@ -14,10 +14,20 @@ export function apiProducerProperties(properties: KafkaProperties, publishTimeou
   return { "linger.ms": "1", ...properties, "message.timeout.ms": String(publishTimeoutMs) };
 }
 
+/** Properties only the classic group protocol takes; given one of them, the classic protocol is what is meant. */
+const CLASSIC_PROTOCOL_ONLY = ["session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy", "group.protocol.type"];
+
 /**
  * The agents' consumers. librdkafka prefetches up to 64 MiB per partition: an audit agent catching up on
  * three busy partitions held ~190 MB of it (peak RSS 677 MB at 71k events/s). 16 MiB per partition measured
  * 610 MB at 75k events/s: the prefetch never ran short.
+ *
+ * group.protocol=consumer, Kafka 4's consumer group protocol (KIP-848): after a broker outage longer than the
+ * session timeout a classic member is evicted locally and must wait for the broker to expire its old self
+ * before its group re-forms (45.2 s measured after 63 s away, bench/outage-cpu.ts); a KIP-848 member keeps
+ * its place and is ready 2.8 s after the broker's return. Brokers before Kafka 4.0 refuse it: /readyz then
+ * says to set KAFKA_GROUP_PROTOCOL=classic. A classic-only setting (KAFKA_SESSION_TIMEOUT_MS, ...) keeps the
+ * classic protocol, since librdkafka refuses it with the new one.
  *
  * Against the embedded broker, also fetch.wait.max.ms=50. librdkafka's mock cluster answers a fetch only
  * when the consumer's wait (500 ms by default) is up, new messages or not: events took 200-500 ms to reach
@@ -26,5 +36,7 @@ export function apiProducerProperties(properties: KafkaProperties, publishTimeou
  */
 export function agentConsumerProperties(properties: KafkaProperties, embeddedBroker: boolean): KafkaProperties {
   const fetchWait: KafkaProperties = embeddedBroker ? { "fetch.wait.max.ms": "50" } : {};
-  return { "queued.max.messages.kbytes": "16384", ...fetchWait, ...properties };
+  const classic = CLASSIC_PROTOCOL_ONLY.some((name) => properties[name] !== undefined);
+  const protocol: KafkaProperties = classic ? {} : { "group.protocol": "consumer" };
+  return { "queued.max.messages.kbytes": "16384", ...fetchWait, ...protocol, ...properties };
 }

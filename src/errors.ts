@@ -31,7 +31,8 @@ export class DiskError extends UnavailableError {
   readonly code: string;
   constructor(path: string, code: string, options?: { cause?: unknown }) {
     const detail = options?.cause instanceof Error ? options.cause.message : code;
-    super(`${path}: ${detail}`, options);
+    // Node's messages start with the errno ("ENOSPC: no space left on device"); SQLite's do not.
+    super(`${path}: ${detail.includes(code) ? detail : `${code}: ${detail}`}`, options);
     this.path = path;
     this.code = code;
   }

@@ -6,41 +6,25 @@ import { createEvent, parseEvent } from "../../src/events/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { Agent } from "../../src/transport/agent.ts";
 import type { Delivery } from "../../src/transport/types.ts";
+import { tmpfsDisk as mountTmpfs, type TmpfsDisk } from "../../test/support/tmpfs.ts";
 import { createAuditAgent } from "./index.ts";
 
 const made: string[] = [];
 const agents: Agent[] = [];
-const mounted: string[] = [];
+const mounted: TmpfsDisk[] = [];
 
 /** For each test file's afterAll: closes the agents (their open files), unmounts and removes the directories. */
 export async function cleanUp(): Promise<void> {
   await Promise.all(agents.splice(0).map((agent) => agent.close()));
-  for (const dir of mounted.splice(0)) mountCommand(["umount", dir]);
+  for (const disk of mounted.splice(0)) disk.remove();
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** A small disk of its own (tmpfs; the tests run as root), to fill up; cleanUp unmounts it. */
-export interface TestDisk {
-  readonly dir: string;
-  /** Makes room, as when space returns: the files stay. */
-  resize(size: string): void;
-  readOnly(readOnly: boolean): void;
-}
-
-export function tmpfsDisk(size: string): TestDisk {
-  const dir = tempDir();
-  mountCommand(["mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
-  mounted.push(dir);
-  return {
-    dir,
-    resize: (to) => mountCommand(["mount", "-o", `remount,size=${to}`, dir]),
-    readOnly: (on) => mountCommand(["mount", "-o", `remount,${on ? "ro" : "rw"}`, dir]),
-  };
-}
-
-function mountCommand(command: string[]): void {
-  const run = Bun.spawnSync(command);
-  if (run.exitCode !== 0) throw new Error(`${command.join(" ")}: ${run.stderr.toString().trim()}`);
+/** A small disk of its own (tmpfs); cleanUp unmounts it. */
+export function tmpfsDisk(size: string): TmpfsDisk {
+  const disk = mountTmpfs(size);
+  mounted.push(disk);
+  return disk;
 }
 
 export function tempDir(): string {

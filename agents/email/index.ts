@@ -46,7 +46,8 @@ export function createEmailAgent(options: EmailAgentOptions): Agent {
     if (outcome === "done") {
       delivery.logger.info({ recipient: message.recipient, message_id: message.messageId }, "email sent");
     } else {
-      delivery.logger.info({ message_id: message.messageId }, "email already sent for this event; not sending again");
+      // Debug: a batch retried while the disk is full passes here once per event and attempt.
+      delivery.logger.debug({ message_id: message.messageId }, "email already sent for this event; not sending again");
     }
     const sent = notificationSent(event, "email", message.recipient, SOURCE, doneAt);
     await publisher.publish(sent);

@@ -45,7 +45,8 @@ export function createSlackAgent(options: SlackAgentOptions): Agent {
     if (event.event_type !== "task.created") return;
     // The row is written after the post and before the commit: a crash in between posts twice, never zero times.
     const { outcome, doneAt } = await processed.once(`slack:${event.event_id}`, () => deliver(taskCreatedMessage(event), delivery));
-    delivery.logger.info(
+    // Debug for a repeat: a batch retried while the disk is full passes here once per event and attempt.
+    delivery.logger[outcome === "done" ? "info" : "debug"](
       { task_id: event.data.task_id, outcome },
       outcome === "done" ? "slack message posted" : "slack message already posted; not posting again",
     );

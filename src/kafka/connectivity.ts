@@ -100,7 +100,8 @@ export class Connectivity {
       this.lastError = this.lastErrorCode = undefined;
     } else if (this.lastErrorCode === "_AUTHENTICATION") {
       next = "authentication-failed";
-    } else if (this.lastErrorCode !== undefined || this.current === "up") {
+    } else if (this.lastErrorCode !== undefined || this.current !== "connecting") {
+      // Once lost, a connection stays lost until statistics show it back, errors or not.
       next = "unreachable";
     } else {
       next = "connecting";

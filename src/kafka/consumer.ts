@@ -131,6 +131,11 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     return this.common.connectivity;
   }
 
+  /** librdkafka's fatal error, once it reported one: the consumer cannot go on (e.g. a group protocol the broker refuses). */
+  get fatalError(): KafkaError | undefined {
+    return this.common.fatal;
+  }
+
   subscribe(topics: readonly string[]): void {
     const rk = this.handle();
     const code = withPartitionList(

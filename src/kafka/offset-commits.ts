@@ -4,6 +4,9 @@ import type { KafkaError } from "./errors.ts";
 import { errorFromCode, librdkafka } from "./library.ts";
 import type { ConsumedMessage } from "./message-decoder.ts";
 import { partitionKey, readPartitionList, withPartitionList, type TopicPartition, type TopicPartitionOffset } from "./partition-list.ts";
+import { uncommittedOffsets, type UncommittedOffset } from "./uncommitted-offsets.ts";
+
+export type { UncommittedOffset } from "./uncommitted-offsets.ts";
 
 interface PendingCommit {
   offsets: TopicPartitionOffset[];
@@ -11,13 +14,6 @@ interface PendingCommit {
   reject(error: KafkaError): void;
 }
 
-/** A partition whose latest requested offset the broker has not confirmed. */
-export interface UncommittedOffset extends TopicPartition {
-  /** The offset asked for: the next one to read after the work done. */
-  requested: number;
-  /** The last offset the broker confirmed in this process, if any. */
-  committed: number | undefined;
-}
 
 /**
  * A consumer's commits, all asynchronous and answered on a private queue. None ever blocks the JS thread:
@@ -83,12 +79,7 @@ export class OffsetCommits {
 
   /** Requested offsets the broker has not confirmed. */
   uncommitted(): UncommittedOffset[] {
-    const result: UncommittedOffset[] = [];
-    for (const [key, { topic, partition, offset }] of this.requested) {
-      const committed = this.confirmed.get(key);
-      if (committed === undefined || committed < offset) result.push({ topic, partition, requested: offset, committed });
-    }
-    return result;
+    return uncommittedOffsets(this.requested, this.confirmed);
   }
 
   /** Settles the commits whose results arrived; returns how many. */

@@ -4,6 +4,7 @@ import { Health } from "../health.ts";
 import { createApp } from "../http/app.ts";
 import { Metrics } from "../http/metrics.ts";
 import { validateProperties } from "../kafka/client-config.ts";
+import type { KafkaError } from "../kafka/errors.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../kafka/embedded-broker.ts";
 import type { Producer } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
@@ -84,8 +85,9 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
     for (const agent of instance.agents ?? []) {
       const agentLogger = loggerFor(role);
       const { producer } = sharedProducer();
+      const consumer = kafka.consumer(agent.group, agentLogger);
       const subscriber = new Subscriber({
-        consumer: kafka.consumer(agent.group, agentLogger),
+        consumer,
         group: agent.group,
         topics: agent.topics,
         handle: agent.handle,
@@ -96,7 +98,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
       });
       agents.push({ agent, subscriber });
       metrics.addLagSource(() => subscriber.lag().map((entry) => ({ group: agent.group, ...entry })));
-      health.add(`group:${agent.group}`, () => (subscriber.ready ? undefined : `group ${agent.group} not joined`));
+      health.add(`group:${agent.group}`, () => groupProblem(agent.group, subscriber, consumer.fatalError));
       health.add(`batches:${agent.group}`, () => subscriber.blocked && `${agent.group}: ${subscriber.blocked}`);
       void topics.ready.then(() => {
         if (begun.signal.aborted) return;
@@ -141,6 +143,17 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
         budgetMs,
       ),
   };
+}
+
+function groupProblem(group: string, subscriber: Subscriber, fatal: KafkaError | undefined): string | undefined {
+  if (fatal) {
+    // What a broker before Kafka 4.0 answers to the consumer group protocol (client-defaults.ts).
+    const hint = /UNSUPPORTED/.test(fatal.codeName)
+      ? "; the broker does not take Kafka 4's consumer group protocol (none before Kafka 4.0 does): set KAFKA_GROUP_PROTOCOL=classic"
+      : "";
+    return `group ${group} cannot be joined: ${fatal.message}${hint}`;
+  }
+  return subscriber.ready ? undefined : `group ${group} not joined`;
 }
 
 /** The four coordination topics and their dead-letter topics. */

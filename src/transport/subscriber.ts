@@ -204,7 +204,8 @@ export class Subscriber {
     const seconds = (performance.now() - started) / 1000 / Math.max(1, batch.length);
     const failed = new Set(failures.map((f) => f.delivery));
     for (const delivery of deliveries) {
-      metrics?.handled(delivery.event.event_type, failed.has(delivery) ? "dead-lettered" : "ok", seconds);
+      const outcome = failed.has(delivery) ? "dead-lettered" : delivery.known ? "ok" : "skipped";
+      metrics?.handled(delivery.event.event_type, outcome, seconds);
     }
     // Not waited for: the next batch does not depend on it, librdkafka sends commits in order, and closing
     // the consumer waits for them. The work is done and idempotent; a failed commit only means redelivery.
