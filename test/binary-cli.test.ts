@@ -33,7 +33,19 @@ describe("the agent-events command line", () => {
     expect(err).toContain('unknown role "orchestrator"; roles are: api, email, slack, audit, all');
   });
 
-  test("--role NAME works as well as --role=NAME", () => {
+  test("--role NAME starts the role as --role=NAME does", async () => {
+    // No broker is needed for this: a role serves its HTTP endpoints before it reaches one.
+    const api = new AgentProcess(["--role", "api"], {
+      KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1",
+      DATA_DIR: mkdtempSync(join(tmpdir(), "agent-events-space-")),
+    });
+    try {
+      const running = await api.waitForLog((line) => line.msg === "agent-events running");
+      expect(running.roles).toEqual(["api"]);
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+    } finally {
+      await api.kill("SIGKILL");
+    }
     expect(run(["--role", "nope"]).err).toContain('unknown role "nope"');
   });
 

@@ -23,6 +23,15 @@ function asWeWriteIt(pythonTimestamp: string): string {
 
 describe("events written by the spec's Python code", () => {
   const valid = pythonWritten(PYTHON_WRITTEN);
+  const invalid = pythonWritten(join(PYTHON_WRITTEN, "invalid"));
+
+  // The tests below are made one per file listed: without this guard an emptied folder would run none.
+  test.each([
+    ["python-written", 5, valid],
+    ["python-written/invalid", 1, invalid],
+  ] as const)("%s holds at least %d fixture(s)", (_, expected, fixtures) => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(expected);
+  });
 
   test("are all present", () => {
     expect(valid.map(([name]) => name).sort()).toEqual([
@@ -50,7 +59,7 @@ describe("events written by the spec's Python code", () => {
     );
   });
 
-  test.each(pythonWritten(join(PYTHON_WRITTEN, "invalid")))("are refused when they carry no tracing: %s", (_, text) => {
+  test.each(invalid)("are refused when they carry no tracing: %s", (_, text) => {
     const result = parseEvent(text);
     expect(result.ok || result.error.issues.map((issue) => issue.path)).toEqual([
       "metadata.correlation_id",

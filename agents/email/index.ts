@@ -57,6 +57,9 @@ export function createEmailAgent(options: EmailAgentOptions): Agent {
     name: "email",
     group: "notification-email",
     topics: [TASK_EVENTS],
+    // The processed-event store is this process's own: a partition moving to another instance must find
+    // every effect before it committed, so each is committed before the next starts.
+    commitEach: true,
     handle: eachEvent(new Set(["task.created"]), emailTaskOwner, [retry(options.retry)]),
     async close() {
       mailer.close();

@@ -5,6 +5,7 @@ import { UUID_PATTERN } from "../../src/events/identifiers.ts";
 import { clockPast } from "../notification/testing.ts";
 import { derivedId } from "../../src/transport/derived-id.ts";
 import type { Delivery } from "../../src/transport/types.ts";
+import { appendToOutbox, type OutboxFiles } from "./outbox.ts";
 import { closeAll, deliveryOf, makeAgent, slackStandIn, taskCreated } from "./slack-stand-in.ts";
 
 afterEach(closeAll);
@@ -106,7 +107,7 @@ describe("slack agent", () => {
 });
 
 describe("slack agent without a webhook URL", () => {
-  test("appends one fsynced JSON line per event to the 0640 outbox file, none on redelivery", async () => {
+  test("appends one JSON line per event to the 0640 outbox file, none on redelivery", async () => {
     const { agent, publisher, outboxFile } = makeAgent();
     const first = taskCreated({ title: "Hi <!here>" });
     const second = taskCreated({ task_id: "task-124" });
@@ -125,5 +126,56 @@ describe("slack agent without a webhook URL", () => {
       recipient: "outbox",
     });
     expect(publisher.published).toHaveLength(3);
+  });
+});
+
+describe("the slack outbox file", () => {
+  test("gets the JSON line written, then fsynced, before the append resolves, and the file closed", async () => {
+    const steps: string[] = [];
+    const written: string[] = [];
+    const files: OutboxFiles = {
+      mkdir: async (path, options) => void steps.push(`mkdir ${path} ${options.mode.toString(8)}`),
+      open: async (path, flags, mode) => {
+        steps.push(`open ${path} ${flags} ${mode.toString(8)}`);
+        return {
+          write: async (data) => {
+            steps.push("write");
+            written.push(data);
+          },
+          // The disk answers a turn of the event loop later: after every continuation that does not wait for it.
+          sync: () => {
+            steps.push("sync");
+            return new Promise<void>((synced) =>
+              setImmediate(() => {
+                steps.push("synced");
+                synced();
+              }),
+            );
+          },
+          close: async () => void steps.push("close"),
+        };
+      },
+    };
+    const event = taskCreated();
+    await appendToOutbox("/data/outbox/slack.jsonl", event, { text: "New task" }, files);
+    steps.push("resolved");
+
+    expect(steps).toEqual([
+      "mkdir /data/outbox 750",
+      "open /data/outbox/slack.jsonl a 640",
+      "write",
+      "sync",
+      "synced",
+      "close",
+      "resolved",
+    ]);
+    expect(written).toHaveLength(1);
+    expect(written[0]).toEndWith("}\n");
+    expect(JSON.parse(written[0]!)).toEqual({
+      posted_at: expect.any(String),
+      event_id: event.event_id,
+      correlation_id: "req-abc-123",
+      payload: { text: "New task" },
+    });
   });
 });

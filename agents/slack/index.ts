@@ -59,6 +59,9 @@ export function createSlackAgent(options: SlackAgentOptions): Agent {
     name: "slack",
     group: "notification-slack",
     topics: [TASK_EVENTS],
+    // The processed-event store is this process's own: a partition moving to another instance must find
+    // every effect before it committed, so each is committed before the next starts.
+    commitEach: true,
     handle: eachEvent(new Set(["task.created"]), notifySlack, [retry({ ...options.retry, sleep })]),
     async close() {
       processed.close();

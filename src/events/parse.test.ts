@@ -84,8 +84,8 @@ const badInputs: [string, string | Uint8Array, string, string][] = [
 ];
 
 describe("parseEvent refuses", () => {
-  test("at least 25 kinds of bad input", () => expect(badInputs.length).toBeGreaterThanOrEqual(25));
-
+  // Each kind of bad input is its own test: refused, with an issue at the path the table names whose message
+  // holds the table's fragment.
   test.each(badInputs)("%s", (_, input, path, fragment) => {
     const result = parseEvent(input);
     if (result.ok) throw new Error(`accepted: ${JSON.stringify(result.event)}`);

@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { createEvent, SafeId, startChain, CORRELATION_ID_HEADER } from "../events/index.ts";
 import { boundedText } from "../events/catalog/fields.ts";
+import { isPlainObject } from "../events/envelope.ts";
 import type { Logger } from "../log.ts";
 import { derivedId } from "../transport/derived-id.ts";
 import type { Publisher } from "../transport/types.ts";
@@ -58,7 +59,10 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
     "/tasks",
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => problemResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`),
+      onError: (c) =>
+        problemResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`, [
+          { path: "", message: `must be at most ${MAX_BODY_BYTES} bytes` },
+        ]),
     }),
     async function createTask(c) {
       if (shutdown?.begun.aborted) {
@@ -89,6 +93,10 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
         json = JSON.parse(raw);
       } catch (error) {
         return problemResponse(c, 400, "body is not valid JSON", [{ path: "", message: (error as Error).message }]);
+      }
+      // The schema would take an array for an object and list its indexes as unknown keys: say what it is.
+      if (!isPlainObject(json)) {
+        return problemResponse(c, 400, "invalid task", [{ path: "", message: `must be a JSON object, not ${kindOf(json)}` }]);
       }
       const parsed = v.safeParse(CreateTaskRequest, json);
       if (!parsed.success) return problemResponse(c, 400, "invalid task", issuesOf(parsed.issues));
@@ -138,7 +146,12 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
         if (key !== undefined) releaseKey(key);
         log.warn({ err: error }, "task.created not acknowledged by the broker; answering 503");
         c.header("Retry-After", RETRY_AFTER_SECONDS);
-        return problemResponse(c, 503, "the event log did not confirm the write in time; nothing was created");
+        // The write timed out, not failed: librdkafka may have sent it, and the broker may still record it.
+        return problemResponse(
+          c,
+          503,
+          "the broker did not acknowledge task.created in time; it may still be recorded: retry with the same Idempotency-Key to have it created exactly once",
+        );
       }
       const body = JSON.stringify({ id: taskId, status: "created", correlation_id: correlationId });
       if (key !== undefined) {
@@ -154,6 +167,10 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
       return c.body(body, 201, { "Content-Type": "application/json" });
     },
   );
+  app.all("/tasks", (c) => {
+    c.header("Allow", "POST");
+    return problemResponse(c, 405, `${c.req.method} is not allowed on /tasks`, [{ path: "", message: "create a task with POST" }]);
+  });
   return app;
 
   /** Frees a reservation so the client's retry can go ahead; a full disk leaves it to expire instead. */
@@ -166,9 +183,24 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
   }
 }
 
-function issuesOf(issues: readonly v.BaseIssue<unknown>[]): Problem[] {
-  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: issue.message }));
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
 }
+
+function issuesOf(issues: readonly v.BaseIssue<unknown>[]): Problem[] {
+  return issues.map((issue) => ({ path: v.getDotPath(issue) ?? "", message: messageOf(issue) }));
+}
+
+/** valibot's words for a missing or an unknown field, said the way the field checks say theirs. */
+function messageOf(issue: v.BaseIssue<unknown>): string {
+  if (issue.type === "strict_object" && issue.expected === "never") return `is not a field of a task (${TASK_FIELDS})`;
+  if (issue.type === "strict_object" && issue.input === undefined) return "is required";
+  return issue.message;
+}
+
+const TASK_FIELDS = Object.keys(CreateTaskRequest.entries).join(", ");
 
 /** The publish, or a rejection when `ms` pass or a stop's grace ends first. */
 function acknowledged<T>(work: Promise<T>, ms: number, graceOver?: AbortSignal): Promise<T> {

@@ -6,14 +6,19 @@ import type { Connectivity } from "./connectivity.ts";
 import {
   RD_KAFKA_ADMIN_OP_CREATETOPICS,
   RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER,
+  RD_KAFKA_ADMIN_OP_LISTOFFSETS,
   RD_KAFKA_EVENT_CREATETOPICS_RESULT,
   RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT,
+  RD_KAFKA_EVENT_LISTOFFSETS_RESULT,
+  RD_KAFKA_OFFSET_SPEC_LATEST,
+  PARTITION,
   RD_KAFKA_PRODUCER,
   RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
 } from "./ffi.ts";
 import { KafkaError } from "./errors.ts";
 import { cstr, errorFromCode, librdkafka, readCString } from "./library.ts";
 import { PollLoop } from "./poll-loop.ts";
+import { withPartitionList, type TopicPartition, type TopicPartitionOffset } from "./partition-list.ts";
 import { ConfigError } from "../errors.ts";
 
 export interface TopicSpec {
@@ -36,6 +41,7 @@ export interface ClusterDescription {
 }
 
 const ERRSTR_SIZE = 512;
+const RESULT_EVENTS = new Set([RD_KAFKA_EVENT_CREATETOPICS_RESULT, RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT, RD_KAFKA_EVENT_LISTOFFSETS_RESULT]);
 
 /** Cluster administration over its own client handle; results arrive as events on a private queue. */
 export class Admin {
@@ -132,6 +138,34 @@ export class Admin {
     }
   }
 
+  /** Each partition's end: the offset the next message written to it will get (its high watermark). */
+  async endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    const lib = librdkafka();
+    const rk = this.handle();
+    const event = await withPartitionList(
+      partitions.map((p) => ({ ...p, offset: RD_KAFKA_OFFSET_SPEC_LATEST })),
+      // librdkafka copies the list before the call returns, so it may be freed right after.
+      (list) => this.request(RD_KAFKA_ADMIN_OP_LISTOFFSETS, (options) => lib.rd_kafka_ListOffsets(rk, list, options, this.queue)),
+    );
+    try {
+      this.throwIfFailed(event, "list offsets");
+      const result = lib.rd_kafka_event_ListOffsets_result(event);
+      const count = new BigUint64Array(1);
+      const infos = lib.rd_kafka_ListOffsets_result_infos(result, ptr(count))!;
+      const offsets: TopicPartitionOffset[] = [];
+      for (let i = 0; i < Number(count[0]); i++) {
+        const partition = lib.rd_kafka_ListOffsetsResultInfo_topic_partition(read.ptr(infos, i * 8) as Pointer)!;
+        const code = read.i32(partition, PARTITION.err);
+        const topic = readCString(read.ptr(partition, PARTITION.topic));
+        if (code !== 0) throw errorFromCode(code, `list offsets of ${topic}`);
+        offsets.push({ topic, partition: read.i32(partition, PARTITION.partition), offset: Number(read.i64(partition, PARTITION.offset)) });
+      }
+      return offsets;
+    } finally {
+      lib.rd_kafka_event_destroy(event);
+    }
+  }
+
   close(): void {
     const rk = this.rk;
     if (!rk) return;
@@ -168,7 +202,7 @@ export class Admin {
     for (let event = lib.rd_kafka_queue_poll(this.queue, 0); event; event = lib.rd_kafka_queue_poll(this.queue, 0)) {
       handled++;
       const type = lib.rd_kafka_event_type(event);
-      if (type === RD_KAFKA_EVENT_CREATETOPICS_RESULT || type === RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT) {
+      if (RESULT_EVENTS.has(type)) {
         const [id, resolve] = this.waiting.entries().next().value!;
         this.waiting.delete(id);
         resolve(event);

@@ -106,6 +106,10 @@ export const symbols = {
   rd_kafka_DescribeCluster_result_nodes: { args: [ptr, ptr], returns: ptr },
   rd_kafka_DescribeCluster_result_controller: { args: [ptr], returns: ptr },
   rd_kafka_DescribeCluster_result_cluster_id: { args: [ptr], returns: cstring },
+  rd_kafka_ListOffsets: { args: [ptr, ptr, ptr, ptr], returns: none },
+  rd_kafka_event_ListOffsets_result: { args: [ptr], returns: ptr },
+  rd_kafka_ListOffsets_result_infos: { args: [ptr, ptr], returns: ptr },
+  rd_kafka_ListOffsetsResultInfo_topic_partition: { args: [ptr], returns: ptr },
   rd_kafka_Node_id: { args: [ptr], returns: i32 },
   rd_kafka_Node_host: { args: [ptr], returns: cstring },
   rd_kafka_Node_port: { args: [ptr], returns: u16 },
@@ -170,9 +174,13 @@ export const RD_KAFKA_EVENT_OFFSET_COMMIT = 0x20;
 export const RD_KAFKA_EVENT_STATS = 0x40;
 export const RD_KAFKA_EVENT_CREATETOPICS_RESULT = 100;
 export const RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT = 0x200000;
+export const RD_KAFKA_EVENT_LISTOFFSETS_RESULT = 0x400000;
 
 export const RD_KAFKA_ADMIN_OP_CREATETOPICS = 1;
 export const RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER = 20;
+export const RD_KAFKA_ADMIN_OP_LISTOFFSETS = 21;
+/** rd_kafka_OffsetSpec_t: the offset after the last message of a partition. */
+export const RD_KAFKA_OFFSET_SPEC_LATEST = -1;
 
 export const RD_KAFKA_VTYPE_END = 0;
 export const RD_KAFKA_VTYPE_RKT = 2;

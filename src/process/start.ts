@@ -95,6 +95,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
         logger: agentLogger,
         metrics: metrics.forGroup(agent.group),
         maxBatch: agent.maxBatch,
+        commitEach: agent.commitEach,
       });
       agents.push({ agent, subscriber });
       metrics.addLagSource(() => subscriber.lag().map((entry) => ({ group: agent.group, ...entry })));

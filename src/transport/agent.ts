@@ -12,6 +12,11 @@ export interface Agent {
   readonly handle: BatchHandler;
   /** Messages handed to `handle` at once (default 500): larger batches mean fewer commits and fsyncs. */
   readonly maxBatch?: number;
+  /**
+   * Commit after each event, confirmed before the next (see SubscriberOptions.commitEach): for agents whose
+   * effects leave Kafka, so that another process taking over their partitions repeats at most one effect.
+   */
+  readonly commitEach?: boolean;
   /** Frees what the agent holds (stores, connections); called after its consumer has left the group. */
   close(): Promise<void>;
 }

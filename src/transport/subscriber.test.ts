@@ -19,17 +19,20 @@ import {
 import { headerOf, MemoryRecordSink, MemorySource } from "./testing/memory-source.ts";
 import type { BatchHandler } from "./types.ts";
 
-consumeLoopContract("Subscriber", (parts) =>
-  new Subscriber({
-    consumer: parts.source,
-    producer: parts.deadLetters,
-    handle: parts.handle,
-    group: parts.group,
-    topics: parts.topics,
-    logger: parts.logger,
-    sleep: parts.sleep,
-  }),
-);
+for (const commitEach of [false, true]) {
+  consumeLoopContract(`Subscriber${commitEach ? " committing each message" : ""}`, (parts) =>
+    new Subscriber({
+      consumer: parts.source,
+      producer: parts.deadLetters,
+      handle: parts.handle,
+      group: parts.group,
+      topics: parts.topics,
+      logger: parts.logger,
+      sleep: parts.sleep,
+      commitEach,
+    }),
+  );
+}
 
 /** A real pino logger whose lines are kept as parsed JSON. */
 function capturedLogger(): { logger: Logger; lines: Array<Record<string, unknown> & { level: number; msg: string }> } {
@@ -68,6 +71,39 @@ describe("Subscriber", () => {
     running.push(built);
     return { subscriber: built, source, sink, pauses };
   }
+
+  test("committing each message: the next message waits until the broker confirmed the commit of the one before", async () => {
+    const handler = recording();
+    const { subscriber: s, source } = subscriber(handler.handle, { commitEach: true });
+    source.commitAnswer = "never";
+    source.add(CONTRACT_TOPIC, taskCreatedJson("task-1"));
+    source.add(CONTRACT_TOPIC, taskCreatedJson("task-2"));
+    void s.start();
+    await source.whenCommitted(1);
+    await settle();
+    expect(handler.batches.map((b) => b.map((d) => d.message.offset))).toEqual([[0]]);
+
+    source.commitAnswer = "accept";
+    source.answerHeldCommits();
+    await source.whenPosition(2, CONTRACT_TOPIC);
+    expect(handler.batches.map((b) => b.map((d) => d.message.offset))).toEqual([[0], [1]]);
+    expect(source.commits.map((offsets) => offsets.map((o) => o.offset))).toEqual([[1], [2]]);
+  });
+
+  test("committing each message: a batch tried again goes on from the message that failed, not from its start", async () => {
+    let failures = 1;
+    const handler = recording(async ([delivery]) => {
+      if (delivery!.message.offset === 1 && failures-- > 0) throw new DiskError("/data/slack-processed.sqlite", "ENOSPC");
+    });
+    const { subscriber: s, source, pauses } = subscriber(handler.handle, { commitEach: true });
+    for (const id of ["task-1", "task-2", "task-3"]) source.add(CONTRACT_TOPIC, taskCreatedJson(id));
+    void s.start();
+    await pauses.whenWaiting(1);
+    expect(source.position(CONTRACT_TOPIC)).toBe(1);
+    pauses.end();
+    await source.whenPosition(3, CONTRACT_TOPIC);
+    expect(handler.batches.map((b) => b.map((d) => d.message.offset))).toEqual([[0], [1], [1], [2]]);
+  });
 
   test("is ready once it runs and owns a partition", () => {
     const { subscriber: owning } = subscriber(recording().handle);

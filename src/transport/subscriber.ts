@@ -1,12 +1,12 @@
 import { settledBy } from "../deadline.ts";
 import { UnavailableError } from "../errors.ts";
-import { parseEvent } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
 import { deadLetter, type DeadLetterReason } from "./dead-letter.ts";
 import type { MessageSource, RecordSink, UncommittedOffset } from "./message-source.ts";
+import { parseBatch, type ParsedBatch, type ParsedItem } from "./parse-batch.ts";
 import { Stall } from "./stall.ts";
-import type { BatchHandler, Delivery, RawMessage } from "./types.ts";
+import type { BatchHandler, Delivery, HandlerFailure, RawMessage } from "./types.ts";
 
 export interface SubscriberMetrics {
   handled(eventType: string, outcome: "ok" | "skipped" | "dead-lettered", seconds: number): void;
@@ -19,11 +19,6 @@ export interface SubscriberMetrics {
 const DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
 /** A batch that cannot be finished is tried again after 0.5 s, doubling up to this. */
 const MAX_BATCH_RETRY_MS = 5_000;
-
-interface ParsedBatch {
-  deliveries: Delivery[];
-  invalid: Array<{ message: RawMessage; reason: DeadLetterReason; error: unknown }>;
-}
 
 export interface SubscriberOptions {
   consumer: MessageSource;
@@ -38,6 +33,12 @@ export interface SubscriberOptions {
   /** Key and value bytes per batch (a larger message comes alone), so batches of large events stay bounded. */
   maxBatchBytes?: number;
   maxEventBytes?: number;
+  /**
+   * Commit after each message instead of after each batch, awaiting the broker's confirmation before the
+   * next one: for handlers with effects outside Kafka (an email), so that a partition moving to another
+   * process after a crash repeats at most the one effect in flight, not the rest of a batch.
+   */
+  commitEach?: boolean;
   /** For tests: what waits between attempts at a batch. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -120,7 +121,7 @@ export class Subscriber {
     const count = (delta: number) => this.options.metrics?.inHand?.((taken += delta));
     for await (const batch of consumer.batches(this.options.maxBatch ?? 500, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
       count(batch.length);
-      const parsed = this.parse(batch);
+      const parsed = parseBatch(batch, { logger, signal: this.abort.signal, maxEventBytes: this.options.maxEventBytes });
       await previous;
       // Not handled, so not committed: the group's next owner gets it.
       if (this.stopping) break;
@@ -128,34 +129,6 @@ export class Subscriber {
       this.inFlight = previous;
     }
     await previous;
-  }
-
-  private parse(batch: RawMessage[]): ParsedBatch {
-    const { logger, maxEventBytes } = this.options;
-    const signal = this.abort.signal;
-    const deliveries: Delivery[] = [];
-    const invalid: ParsedBatch["invalid"] = [];
-    for (const message of batch) {
-      const parsed = parseEvent(message.value ?? new Uint8Array(0), { maxBytes: maxEventBytes });
-      if (!parsed.ok) {
-        const reason = message.value === null || parsed.error.issues[0]?.path === "" ? "unparseable" : "invalid";
-        invalid.push({ message, reason, error: parsed.error });
-        continue;
-      }
-      const { event } = parsed;
-      // Made when first used: pino serializes a child's fields up front, and most events log nothing.
-      let child: Logger | undefined;
-      deliveries.push({
-        known: parsed.known,
-        event,
-        message,
-        signal,
-        get logger() {
-          return (child ??= logger.child({ correlation_id: event.metadata.correlation_id, event_id: event.event_id }));
-        },
-      } as Delivery);
-    }
-    return { deliveries, invalid };
   }
 
   /**
@@ -167,10 +140,13 @@ export class Subscriber {
     const signal = this.abort.signal;
     const sleep = this.options.sleep ?? abortableSleep;
     this.inHand = batch;
+    // In commitEach mode, how far the batch got: a retry goes on from the message that failed.
+    const cursor = { next: 0 };
     try {
       for (let attempt = 0; !signal.aborted; attempt++) {
         try {
-          await this.process(batch, parsed);
+          if (this.options.commitEach) await this.processEach(parsed, cursor);
+          else await this.process(batch, parsed);
           this.stall.cleared();
           return;
         } catch (error) {
@@ -185,7 +161,7 @@ export class Subscriber {
   }
 
   private async process(batch: RawMessage[], { deliveries, invalid }: ParsedBatch): Promise<void> {
-    const { consumer, logger, metrics } = this.options;
+    const { consumer, logger } = this.options;
     const started = performance.now();
     const dead = invalid.map(({ message, reason, error }) => this.deadLetter(message, reason, error));
     let failures;
@@ -195,21 +171,55 @@ export class Subscriber {
       // Not left unobserved if the handler threw: the attempt is repeated and writes them again.
       await Promise.allSettled(dead);
     }
-    for (const { delivery, error } of failures) {
-      if (error instanceof UnavailableError) throw error;
-      delivery.logger.error({ err: error, event_type: delivery.event.event_type }, "handler failed for good; dead-lettering");
-      dead.push(this.deadLetter(delivery.message, "handler-failed", error));
-    }
+    this.throwIfStopped();
+    dead.push(...this.deadLetterFailures(failures));
     await Promise.all(dead);
-    const seconds = (performance.now() - started) / 1000 / Math.max(1, batch.length);
-    const failed = new Set(failures.map((f) => f.delivery));
-    for (const delivery of deliveries) {
-      const outcome = failed.has(delivery) ? "dead-lettered" : delivery.known ? "ok" : "skipped";
-      metrics?.handled(delivery.event.event_type, outcome, seconds);
-    }
+    this.count(deliveries, failures, (performance.now() - started) / 1000 / Math.max(1, batch.length));
     // Not waited for: the next batch does not depend on it, librdkafka sends commits in order, and closing
     // the consumer waits for them. The work is done and idempotent; a failed commit only means redelivery.
     consumer.commit(batch).catch((error) => logger.warn({ err: error }, "offset commit failed; the batch may be redelivered"));
+  }
+
+  /** One message at a time: handled (or dead-lettered), then committed, confirmed before the next. */
+  private async processEach({ items }: ParsedBatch, cursor: { next: number }): Promise<void> {
+    for (; cursor.next < items.length; cursor.next++) {
+      const item: ParsedItem = items[cursor.next]!;
+      const started = performance.now();
+      if ("invalid" in item) {
+        await this.deadLetter(item.message, item.invalid.reason, item.invalid.error);
+      } else {
+        const failures = await this.options.handle([item.delivery]);
+        this.throwIfStopped();
+        await Promise.all(this.deadLetterFailures(failures));
+        this.count([item.delivery], failures, (performance.now() - started) / 1000);
+      }
+      await this.options.consumer.commit([item.message]);
+    }
+  }
+
+  /**
+   * A handler that returns after the stop gave up on it failed because of the stop (its waits were cut, its
+   * producer closed): those failures are not the event's fault and must not be dead-lettered.
+   */
+  private throwIfStopped(): void {
+    if (this.abort.signal.aborted) throw new Error("stopped before the batch was finished");
+  }
+
+  /** Dead letters for the handler's lasting failures; an UnavailableError fails the attempt instead. */
+  private deadLetterFailures(failures: readonly HandlerFailure[]): Array<Promise<void>> {
+    for (const { error } of failures) if (error instanceof UnavailableError) throw error;
+    return failures.map(({ delivery, error }) => {
+      delivery.logger.error({ err: error, event_type: delivery.event.event_type }, "handler failed for good; dead-lettering");
+      return this.deadLetter(delivery.message, "handler-failed", error);
+    });
+  }
+
+  private count(deliveries: readonly Delivery[], failures: readonly HandlerFailure[], seconds: number): void {
+    const failed = new Set(failures.map((f) => f.delivery));
+    for (const delivery of deliveries) {
+      const outcome = failed.has(delivery) ? "dead-lettered" : delivery.known ? "ok" : "skipped";
+      this.options.metrics?.handled(delivery.event.event_type, outcome, seconds);
+    }
   }
 
   private async deadLetter(message: RawMessage, reason: DeadLetterReason, error: unknown): Promise<void> {

@@ -1,42 +1,40 @@
+import { Admin } from "../../src/kafka/admin.ts";
 import { Consumer, type ConsumedMessage } from "../../src/kafka/consumer.ts";
-import { headerText } from "../../src/kafka/message-decoder.ts";
-import { Producer } from "../../src/kafka/producer.ts";
 
 const decoder = new TextDecoder();
-const END_MARKER = "x-test-end-marker";
 
 export function text(bytes: Uint8Array | null): string | null {
   return bytes === null ? null : decoder.decode(bytes);
 }
 
 /**
- * Everything in a topic, exactly: an end marker is appended to every partition first, and the topic is
- * read from the start until each partition's marker arrives. No quiet period is guessed, so a duplicate
- * anywhere before the marker is always seen.
+ * Everything in a topic now, exactly, and nothing written to it: each partition's end offset is asked for
+ * first, then the topic is read from the start until every partition reached its end. No quiet period is
+ * guessed, so a duplicate anywhere before the end is always seen, and reading it twice reads the same.
  */
 export async function readWholeTopic(bootstrap: string, topic: string, partitions = 1): Promise<ConsumedMessage[]> {
-  const marker = crypto.randomUUID();
-  const producer = new Producer({ "bootstrap.servers": bootstrap });
+  const admin = new Admin({ "bootstrap.servers": bootstrap });
+  let ends: Map<number, number>;
   try {
-    await Promise.all(
-      Array.from({ length: partitions }, (_, partition) =>
-        producer.send({ topic, partition, value: null, headers: { [END_MARKER]: marker } }),
-      ),
-    );
+    const offsets = await admin.endOffsets(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+    ends = new Map(offsets.map(({ partition, offset }) => [partition, offset]));
   } finally {
-    await producer.close();
+    admin.close();
   }
-  const consumer = new Consumer({ groupId: `reader-${marker}`, properties: { "bootstrap.servers": bootstrap } });
-  consumer.subscribe([topic]);
+  const done = () => [...ends].every(([partition, end]) => (positions.get(partition) ?? 0) >= end);
+  const positions = new Map<number, number>();
   const messages: ConsumedMessage[] = [];
-  const ended = new Set<number>();
+  if (done()) return messages;
+  const consumer = new Consumer({ groupId: `reader-${crypto.randomUUID()}`, properties: { "bootstrap.servers": bootstrap } });
+  consumer.subscribe([topic]);
   try {
     for await (const batch of consumer.batches(1000)) {
       for (const message of batch) {
-        if (headerText(message, END_MARKER) === marker) ended.add(message.partition);
-        else if (!ended.has(message.partition)) messages.push(message);
+        if (message.offset >= (ends.get(message.partition) ?? 0)) continue;
+        messages.push(message);
+        positions.set(message.partition, message.offset + 1);
       }
-      if (ended.size === partitions) break;
+      if (done()) break;
     }
   } finally {
     await consumer.close();

@@ -60,6 +60,10 @@ export interface KafkaNode {
   kill(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
   readonly running: boolean;
+  /** SIGSTOP: open connections, no answers. */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
 }
 
 export interface KafkaCluster {
@@ -579,6 +583,18 @@ class Node implements KafkaNode {
       proc.kill(signal);
     }
     await proc.exited;
+  }
+
+  /**
+   * Stops the JVM in its tracks (SIGSTOP): its connections stay open and nothing is answered, as with a broker
+   * hung on a long GC pause or a dead disk. `thaw` lets it go on.
+   */
+  freeze(): void {
+    if (this.javaPid !== null) process.kill(this.javaPid, "SIGSTOP");
+  }
+
+  thaw(): void {
+    if (this.javaPid !== null) process.kill(this.javaPid, "SIGCONT");
   }
 
   /** For the process exit handler: no awaiting possible there. */

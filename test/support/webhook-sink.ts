@@ -1,28 +1,36 @@
-/** A local HTTP endpoint standing in for Slack's incoming webhook; records every post it answered 200. */
-export function startWebhookSink() {
-  const posts: unknown[] = [];
-  const waiters: Array<{ count: number; resolve: () => void }> = [];
+/** A post the sink answered 200: its path (one sink can stand in for several webhooks) and JSON body. */
+export interface ReceivedPost {
+  path: string;
+  body: unknown;
+}
+
+/**
+ * A local HTTP endpoint standing in for Slack's incoming webhook; records every post it answered 200.
+ * `beforeAnswer` runs when a post has arrived and before it is answered; throwing from it answers 500 and
+ * records nothing: for the webhook, the post did not happen.
+ */
+export function startWebhookSink(beforeAnswer?: (post: ReceivedPost) => void | Promise<void>) {
+  const posts: ReceivedPost[] = [];
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
-      posts.push(await request.json());
-      for (const waiter of [...waiters]) {
-        if (posts.length >= waiter.count) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve();
-        }
+      const post = { path: new URL(request.url).pathname, body: await request.json() };
+      try {
+        await beforeAnswer?.(post);
+      } catch {
+        return new Response("refused", { status: 500 });
       }
+      posts.push(post);
       return new Response("ok");
     },
   });
+  const base = `http://127.0.0.1:${server.port}`;
   return {
-    url: `http://127.0.0.1:${server.port}/services/T000/B000/XXXX`,
+    url: `${base}/services/T000/B000/XXXX`,
+    /** A webhook URL of its own on the same sink; its posts carry `path` /services/T000/{name}/XXXX. */
+    urlFor: (name: string) => `${base}/services/T000/${name}/XXXX`,
     posts,
-    received(count: number): Promise<void> {
-      if (posts.length >= count) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ count, resolve }));
-    },
     close: () => server.stop(true),
   };
 }

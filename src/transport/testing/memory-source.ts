@@ -135,6 +135,23 @@ export class MemorySource implements MessageSource {
     return this.until(() => this.commits.length >= count);
   }
 
+  /**
+   * How far commits asked for reach on a partition (0 when none): a loop that commits each message and one
+   * that commits each batch differ in their commit calls, not in this.
+   */
+  position(topic: string, partition = 0): number {
+    let position = 0;
+    for (const offsets of this.commits) {
+      for (const offset of offsets) if (offset.topic === topic && offset.partition === partition) position = Math.max(position, offset.offset);
+    }
+    return position;
+  }
+
+  /** Resolves once commits asked for reach `offset` on the partition. */
+  whenPosition(offset: number, topic: string, partition = 0): Promise<void> {
+    return this.until(() => this.position(topic, partition) >= offset);
+  }
+
   /** The last offset the "broker" confirmed for a partition. */
   committed(topic: string, partition = 0): number | undefined {
     return this.confirmed.get(keyOf({ topic, partition }));
