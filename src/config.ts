@@ -1,6 +1,9 @@
 import { join } from "node:path";
 import * as v from "valibot";
 import { ConfigError } from "./errors.ts";
+import { hostname } from "node:os";
+import { BUILT_IN_AGENT_TYPES, isBuiltInAgentType } from "../agents/worker/builtin/index.ts";
+import { AgentSkill, SAFE_ID_PATTERN } from "./events/index.ts";
 import { kafkaPropertiesFromEnv } from "./kafka/properties-from-env.ts";
 import { ROLE_TABLE, type RoleName } from "./roles/table.ts";
 
@@ -58,6 +61,17 @@ const EnvSchema = v.object({
   SLACK_WEBHOOK_URL: v.optional(url),
   AUDIT_LOG_DIR: v.optional(text),
   OUTBOX_DIR: v.optional(text),
+  AGENT_TYPE: v.optional(v.pipe(text, v.regex(SAFE_ID_PATTERN, "may only contain A-Z a-z 0-9 . _ : -"), v.maxLength(100, "must be at most 100 characters"))),
+  AGENT_ID: v.optional(v.pipe(text, v.regex(SAFE_ID_PATTERN, "may only contain A-Z a-z 0-9 . _ : -"), v.maxLength(128, "must be at most 128 characters"))),
+  AGENT_CONCURRENCY: v.optional(integer(1, 1000), "8"),
+  AGENT_TASK_TIMEOUT_MS: v.optional(integer(100, 7 * 24 * 3_600_000), "600000"),
+  AGENT_HEARTBEAT_MS: v.optional(integer(100, 3_600_000), "5000"),
+  AGENT_HANDLER_URL: v.optional(url),
+  AGENT_HANDLER_RETRIES: v.optional(integer(0, 100), "3"),
+  AGENT_NAME: v.optional(v.pipe(text, v.maxLength(200, "must be at most 200 characters"))),
+  AGENT_VERSION: v.optional(v.pipe(text, v.maxLength(64, "must be at most 64 characters"))),
+  AGENT_DESCRIPTION: v.optional(v.pipe(text, v.maxLength(2000, "must be at most 2000 characters"))),
+  AGENT_SKILLS: v.optional(v.pipe(text, v.parseJson(undefined, "must be JSON"), v.array(AgentSkill, "must be a JSON array of skills"))),
 });
 
 export interface Config {
@@ -83,6 +97,21 @@ export interface Config {
   };
   slack: { webhookUrl: string | undefined; outboxFile: string };
   audit: { logDir: string };
+  worker: WorkerConfig;
+}
+
+export interface WorkerConfig {
+  /** AGENT_TYPE: set (and required) for --role=worker. */
+  type: string | undefined;
+  id: string;
+  concurrency: number;
+  taskTimeoutMs: number;
+  heartbeatMs: number;
+  /** The handler to call over HTTP; without it the type must be a built-in one. */
+  handlerUrl: string | undefined;
+  handlerRetries: number;
+  /** What the agent says of itself (AGENT_NAME, ...); unset fields come from the built-in type or defaults. */
+  card: { name?: string; version?: string; description?: string; skills?: AgentSkill[] };
 }
 
 /** Reads the environment into a Config, or throws ConfigError listing every problem at once. */
@@ -98,6 +127,10 @@ export function loadConfig(role: Role, env: Env): Config {
   }
   const tokens = (e.API_TOKENS ?? "").split(",").map((t) => t.trim()).filter(Boolean);
   if (tokens.some((t) => t.length < 16)) problems.push("API_TOKENS: each token must be at least 16 characters");
+  if (role === "worker" && e.AGENT_TYPE === undefined) problems.push("AGENT_TYPE: required for --role=worker (the kind of work it does, e.g. summarizer)");
+  if (role === "worker" && e.AGENT_TYPE !== undefined && e.AGENT_HANDLER_URL === undefined && !isBuiltInAgentType(e.AGENT_TYPE)) {
+    problems.push(`AGENT_HANDLER_URL: required for agent type ${e.AGENT_TYPE}, which is not built in (built in: ${BUILT_IN_AGENT_TYPES.join(", ")})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const properties = kafkaPropertiesFromEnv(env, PROJECT_KAFKA_SETTINGS);
@@ -126,7 +159,23 @@ export function loadConfig(role: Role, env: Env): Config {
     },
     slack: { webhookUrl: e.SLACK_WEBHOOK_URL, outboxFile: join(outboxDir, "slack.jsonl") },
     audit: { logDir: e.AUDIT_LOG_DIR ?? join(e.DATA_DIR, "audit") },
+    worker: {
+      type: e.AGENT_TYPE,
+      id: e.AGENT_ID ?? defaultAgentId(e.AGENT_TYPE ?? "worker"),
+      concurrency: e.AGENT_CONCURRENCY,
+      taskTimeoutMs: e.AGENT_TASK_TIMEOUT_MS,
+      heartbeatMs: e.AGENT_HEARTBEAT_MS,
+      handlerUrl: e.AGENT_HANDLER_URL,
+      handlerRetries: e.AGENT_HANDLER_RETRIES,
+      card: { name: e.AGENT_NAME, version: e.AGENT_VERSION, description: e.AGENT_DESCRIPTION, skills: e.AGENT_SKILLS },
+    },
   };
+}
+
+/** type-host-random: unique per process, and says where it runs. */
+function defaultAgentId(type: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 60) || "host";
+  return `${type}-${host}-${crypto.randomUUID().slice(0, 6)}`.slice(0, 128);
 }
 
 /** The librdkafka override, needed before the full configuration (e.g. for --version). */

@@ -19,6 +19,29 @@ beforeAll(() => {
 afterAll(() => producer.close());
 
 describe("producer and consumer against a real broker", () => {
+  test("metadata committed with an offset is read back with it, by the committing member and by the next one", async () => {
+    const topic = await createTopic(bootstrap, uniqueTopic("metadata"));
+    for (let i = 0; i < 3; i++) await producer.send({ topic, value: `m${i}` });
+    const group = uniqueTopic("metadata-group");
+    const assigned: string[] = [];
+    const first = new Consumer({ groupId: group, properties: { "bootstrap.servers": bootstrap } });
+    first.onRebalance({ assigned: (parts) => assigned.push(...parts.map((p) => `${p.topic}/${p.partition}`)), revoked: () => {} });
+    first.subscribe([topic]);
+    for await (const message of first) if (message.offset === 2) break;
+    expect(assigned).toEqual([`${topic}/0`]);
+    const metadata = "done above: 4,7 ünïcode";
+    await first.commit([{ topic, partition: 0, offset: 2, metadata }]);
+    expect(await first.committed([{ topic, partition: 0 }])).toEqual([{ topic, partition: 0, offset: 2, error: 0, metadata }]);
+    await first.close();
+
+    const next = new Consumer({ groupId: group, properties: { "bootstrap.servers": bootstrap } });
+    try {
+      expect(await next.committed([{ topic, partition: 0 }])).toEqual([{ topic, partition: 0, offset: 2, error: 0, metadata }]);
+    } finally {
+      await next.close();
+    }
+  });
+
   test("a message keeps its key, value and headers through the broker; null key and value stay null", async () => {
     const topic = await createTopic(bootstrap, uniqueTopic("roundtrip"));
     const first = await producer.send({

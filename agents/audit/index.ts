@@ -1,7 +1,7 @@
 import type { Config } from "../../src/config.ts";
 import { AUDIT_TOPICS, eventToJson } from "../../src/events/index.ts";
 import type { Logger } from "../../src/log.ts";
-import type { Agent } from "../../src/transport/agent.ts";
+import type { BatchAgent } from "../../src/transport/agent.ts";
 import type { Delivery, HandlerFailure } from "../../src/transport/types.ts";
 import { AuditLog, type AuditEntry } from "./audit-log.ts";
 
@@ -37,7 +37,7 @@ function auditedJson(delivery: Delivery): Uint8Array {
  * Writes every event of the four coordination topics, known types or not, to a hash-chained JSON-lines log,
  * once per event_id. A batch resolves only when its lines are fsynced, so its offsets are committed after.
  */
-export function createAuditAgent(options: AuditAgentOptions): Agent {
+export function createAuditAgent(options: AuditAgentOptions): BatchAgent {
   const log = new AuditLog({ dir: options.audit.logDir, logger: options.logger, now: options.now ?? (() => new Date()) });
 
   /*

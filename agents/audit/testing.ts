@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, parseEvent } from "../../src/events/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { Agent } from "../../src/transport/agent.ts";
+import type { BatchAgent as Agent } from "../../src/transport/agent.ts";
 import type { Delivery } from "../../src/transport/types.ts";
 import { tmpfsDisk as mountTmpfs, type TmpfsDisk } from "../../test/support/tmpfs.ts";
 import { createAuditAgent } from "./index.ts";

@@ -137,7 +137,7 @@ describe("email agent", () => {
     const { agent, server, publisher } = await smtpAgent();
     const assigned = createEvent(
       "task.assigned",
-      { task_id: "task-123", agent_id: "agent-1" },
+      { task_id: "task-123", agent_type: "summarizer", attempt: 1, input: { text: "Review quarterly report" } },
       { correlation_id: "req-abc-123", causation_id: "x", source: "orchestrator" },
     );
 

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../../src/config.ts";
 import { TASK_EVENTS } from "../../src/events/index.ts";
 import type { Logger } from "../../src/log.ts";
-import type { Agent } from "../../src/transport/agent.ts";
+import type { BatchAgent } from "../../src/transport/agent.ts";
 import { eachEvent } from "../../src/transport/compose.ts";
 import { notificationSent } from "../notification/notification-sent.ts";
 import { retry, type RetryOptions } from "../../src/transport/middleware/retry.ts";
@@ -29,7 +29,7 @@ const SOURCE = "email-agent";
  * commit; the follow-up event is published on every delivery with an event_id derived from the task event,
  * because a crash may have come between the send and the publish, and consumers deduplicate by event_id.
  */
-export function createEmailAgent(options: EmailAgentOptions): Agent {
+export function createEmailAgent(options: EmailAgentOptions): BatchAgent {
   const { email, publisher, logger } = options;
   const processed = new ProcessedEvents(join(options.dataDir, "email-processed.sqlite"));
   const mailer = createMailer(email);

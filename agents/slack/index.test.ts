@@ -96,7 +96,7 @@ describe("slack agent", () => {
     const { agent, publisher } = makeAgent({ webhookUrl: slack.url });
     const assigned = createEvent(
       "task.assigned",
-      { task_id: "task-123", agent_id: "agent-1" },
+      { task_id: "task-123", agent_type: "summarizer", attempt: 1, input: { text: "Review quarterly report" } },
       { correlation_id: "req-abc-123", causation_id: "x", source: "orchestrator" },
     );
     const unknown = { ...deliveryOf(taskCreated()), known: false, event: { ...assigned, event_type: "task.archived" } };

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../../src/config.ts";
 import { TASK_EVENTS } from "../../src/events/index.ts";
 import type { Logger } from "../../src/log.ts";
-import type { Agent } from "../../src/transport/agent.ts";
+import type { BatchAgent } from "../../src/transport/agent.ts";
 import { eachEvent } from "../../src/transport/compose.ts";
 import { notificationSent } from "../notification/notification-sent.ts";
 import { retry } from "../../src/transport/middleware/retry.ts";
@@ -28,7 +28,7 @@ const SOURCE = "slack-agent";
  * Posts a Slack message for every task.created, once per event_id, then publishes notification.sent.
  * Without a webhook URL the messages go to a JSON-lines outbox file instead.
  */
-export function createSlackAgent(options: SlackAgentOptions): Agent {
+export function createSlackAgent(options: SlackAgentOptions): BatchAgent {
   const { slack, publisher, logger, sleep = Bun.sleep } = options;
   const processed = new ProcessedEvents(join(options.dataDir, "slack-processed.sqlite"));
   const webhookUrl = slack.webhookUrl;

@@ -62,11 +62,22 @@ function typeLevelChecks() {
   // @ts-expect-error channel is email or slack
   createEvent("notification.sent", { channel: "sms", task_id: "t", recipient: "r" }, metadata);
 
+  // @ts-expect-error a heartbeat says how many tasks are in flight
+  createEvent("agent.heartbeat", { agent_id: "a-1", agent_type: "summarizer", status: "idle" }, metadata);
+
   // Narrows data by event_type: a heartbeat's data has a status and nothing of a task's.
-  const heartbeat = createEvent("agent.heartbeat", { agent_id: "a-1", status: "idle" }, metadata);
+  const heartbeat = createEvent(
+    "agent.heartbeat",
+    { agent_id: "a-1", agent_type: "summarizer", status: "idle", in_flight: 0, completed: 0, failed: 0 },
+    metadata,
+  );
   const status: "idle" | "busy" | "draining" = heartbeat.data.status;
+  // The union, not just the status given above, and not any string.
+  const draining: typeof heartbeat.data.status = "draining";
+  // @ts-expect-error asleep is not a status
+  const asleep: typeof heartbeat.data.status = "asleep";
   // @ts-expect-error a heartbeat has no priority
   const priority: number = heartbeat.data.priority;
-  return [status, priority];
+  return [status, draining, asleep, priority];
 }
 void typeLevelChecks;

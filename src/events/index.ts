@@ -1,5 +1,6 @@
 // The event model: envelope, catalog, naming rule, tracing and Kafka mapping. Depends on valibot alone.
 export * from "./catalog/index.ts";
+export { jsonBytes } from "./catalog/fields.ts";
 export { createEvent, type CreateEventOptions } from "./create.ts";
 export {
   DEFAULT_MAX_EVENT_BYTES,
@@ -20,6 +21,7 @@ export { childMetadata, type ChainStart, CORRELATION_ID_HEADER, createChildEvent
 export {
   AGENT_RESULTS,
   AGENT_TASKS,
+  AGENT_TYPE_HEADER,
   AUDIT_EVENTS,
   AUDIT_TOPICS,
   EVENT_ROUTES,

@@ -30,7 +30,47 @@ function variantOf(changes: Json, base: Json = specEvent): string {
   return JSON.stringify(event);
 }
 
-const heartbeat = { ...specEvent, event_type: "agent.heartbeat", data: { agent_id: "a-1", status: "idle" } };
+/** The spec's event turned into an event of another type. */
+function eventOfType(event_type: string, data: Json): Json {
+  return { ...specEvent, event_type, data };
+}
+
+const heartbeat = eventOfType("agent.heartbeat", {
+  agent_id: "a-1",
+  agent_type: "summarizer",
+  status: "idle",
+  in_flight: 0,
+  completed: 12,
+  failed: 1,
+});
+const assigned = eventOfType("task.assigned", {
+  task_id: "task-123",
+  agent_type: "summarizer",
+  attempt: 1,
+  input: { text: "Review quarterly report" },
+});
+const skill = { id: "summarize", name: "Summarize", description: "A document in one paragraph", tags: ["text"] };
+const registered = eventOfType("agent.registered", {
+  agent_id: "a-1",
+  agent_type: "summarizer",
+  name: "Summarizer",
+  version: "1.4.0",
+  skills: [skill],
+  concurrency: 4,
+  host: "worker-1",
+});
+const deregistered = eventOfType("agent.deregistered", { agent_id: "a-1", agent_type: "summarizer" });
+const report = { task_id: "task-123", agent_id: "a-1", agent_type: "summarizer", attempt: 2 };
+const accepted = eventOfType("agent.task.accepted", report);
+const completed = eventOfType("agent.task.completed", { ...report, output: { summary: "Fine" }, duration_ms: 950 });
+const failed = eventOfType("agent.task.failed", { ...report, reason: "model timed out", retriable: true });
+
+/** A task input of exactly `bytes` bytes as UTF-8 JSON: `{"text":"xx…"}`, or `"éé…"` (2 bytes a character). */
+function inputOfBytes(bytes: number, character: "x" | "é" = "x"): Json {
+  const characters = (bytes - JSON.stringify({ text: "" }).length) / new TextEncoder().encode(character).length;
+  if (!Number.isInteger(characters)) throw new Error(`no input of ${bytes} bytes is made of ${character}`);
+  return { text: character.repeat(characters) };
+}
 
 // [what is wrong, input, expected path, fragment of the expected message]
 const badInputs: [string, string | Uint8Array, string, string][] = [
@@ -80,6 +120,169 @@ const badInputs: [string, string | Uint8Array, string, string][] = [
   ["source 257 characters", variantOf({ "metadata.source": "s".repeat(257) }), "metadata.source", "at most 256"],
   ["heartbeat without status", variantOf({ "data.status": undefined }, heartbeat), "data.status", "is required"],
   ["heartbeat status unknown", variantOf({ "data.status": "asleep" }, heartbeat), "data.status", "idle, busy or"],
+  [
+    "heartbeat without agent_type",
+    variantOf({ "data.agent_type": undefined }, heartbeat),
+    "data.agent_type",
+    "is required",
+  ],
+  [
+    "heartbeat without in_flight",
+    variantOf({ "data.in_flight": undefined }, heartbeat),
+    "data.in_flight",
+    "is required",
+  ],
+  ["heartbeat in_flight negative", variantOf({ "data.in_flight": -1 }, heartbeat), "data.in_flight", "0 or more"],
+  ["heartbeat completed 1.5", variantOf({ "data.completed": 1.5 }, heartbeat), "data.completed", "must be an integer"],
+  ["heartbeat failed a string", variantOf({ "data.failed": "3" }, heartbeat), "data.failed", "must be a number"],
+  [
+    "task.assigned without agent_type",
+    variantOf({ "data.agent_type": undefined }, assigned),
+    "data.agent_type",
+    "is required",
+  ],
+  ["task.assigned without attempt", variantOf({ "data.attempt": undefined }, assigned), "data.attempt", "is required"],
+  ["task.assigned attempt 0", variantOf({ "data.attempt": 0 }, assigned), "data.attempt", "must be at least 1"],
+  ["task.assigned attempt 1001", variantOf({ "data.attempt": 1001 }, assigned), "data.attempt", "must be at most 1000"],
+  ["task.assigned attempt 1.5", variantOf({ "data.attempt": 1.5 }, assigned), "data.attempt", "must be an integer"],
+  ["task.assigned without input", variantOf({ "data.input": undefined }, assigned), "data.input", "is required"],
+  ["task.assigned input an array", variantOf({ "data.input": [] }, assigned), "data.input", "must be a JSON object"],
+  ["task.assigned input null", variantOf({ "data.input": null }, assigned), "data.input", "must be a JSON object"],
+  ["task.assigned input a string", variantOf({ "data.input": "{}" }, assigned), "data.input", "must be a JSON object"],
+  [
+    "task.assigned input over 64 KiB",
+    variantOf({ "data.input": inputOfBytes(64 * 1024 + 1) }, assigned),
+    "data.input",
+    "must be at most 64 KiB as JSON",
+  ],
+  [
+    "task.assigned input over 64 KiB in UTF-8 bytes, though not in characters",
+    variantOf({ "data.input": inputOfBytes(64 * 1024 + 1, "é") }, assigned),
+    "data.input",
+    "must be at most 64 KiB as JSON",
+  ],
+  [
+    "task.assigned deadline without offset",
+    variantOf({ "data.deadline": "2025-01-15T15:00:00" }, assigned),
+    "data.deadline",
+    "explicit UTC",
+  ],
+  [
+    "task.assigned agent_id with a space",
+    variantOf({ "data.agent_id": "a 1" }, assigned),
+    "data.agent_id",
+    "may only contain",
+  ],
+  [
+    "agent.registered without skills",
+    variantOf({ "data.skills": undefined }, registered),
+    "data.skills",
+    "is required",
+  ],
+  [
+    "agent.registered with the old capabilities instead of skills",
+    variantOf({ "data.skills": undefined, "data.capabilities": ["summarize"] }, registered),
+    "data.skills",
+    "is required",
+  ],
+  [
+    "agent.registered skills an object",
+    variantOf({ "data.skills": skill }, registered),
+    "data.skills",
+    "must be an array",
+  ],
+  [
+    "agent.registered 65 skills",
+    variantOf({ "data.skills": Array(65).fill(skill) }, registered),
+    "data.skills",
+    "at most 64",
+  ],
+  [
+    "agent.registered skill without id",
+    variantOf({ "data.skills.0.id": undefined }, registered),
+    "data.skills.0.id",
+    "is required",
+  ],
+  [
+    "agent.registered skill tags a string",
+    variantOf({ "data.skills.0.tags": "text" }, registered),
+    "data.skills.0.tags",
+    "must be an array",
+  ],
+  [
+    "agent.registered skill with 33 tags",
+    variantOf({ "data.skills.0.tags": Array(33).fill("text") }, registered),
+    "data.skills.0.tags",
+    "at most 32",
+  ],
+  [
+    "agent.registered concurrency 0",
+    variantOf({ "data.concurrency": 0 }, registered),
+    "data.concurrency",
+    "must be at least 1",
+  ],
+  [
+    "agent.registered without version",
+    variantOf({ "data.version": undefined }, registered),
+    "data.version",
+    "is required",
+  ],
+  ["agent.registered host empty", variantOf({ "data.host": "" }, registered), "data.host", "must be 1-255 characters"],
+  [
+    "agent.deregistered without agent_type",
+    variantOf({ "data.agent_type": undefined }, deregistered),
+    "data.agent_type",
+    "is required",
+  ],
+  ["agent.deregistered reason empty", variantOf({ "data.reason": "" }, deregistered), "data.reason", "must be 1-2000"],
+  [
+    "agent.task.accepted without attempt",
+    variantOf({ "data.attempt": undefined }, accepted),
+    "data.attempt",
+    "is required",
+  ],
+  [
+    "agent.task.accepted without agent_type",
+    variantOf({ "data.agent_type": undefined }, accepted),
+    "data.agent_type",
+    "is required",
+  ],
+  [
+    "agent.task.completed with the old summary instead of output",
+    variantOf({ "data.output": undefined, "data.summary": "Fine" }, completed),
+    "data.output",
+    "is required",
+  ],
+  [
+    "agent.task.completed without duration_ms",
+    variantOf({ "data.duration_ms": undefined }, completed),
+    "data.duration_ms",
+    "is required",
+  ],
+  [
+    "agent.task.completed duration_ms negative",
+    variantOf({ "data.duration_ms": -5 }, completed),
+    "data.duration_ms",
+    "0 or more",
+  ],
+  [
+    "agent.task.failed without attempt",
+    variantOf({ "data.attempt": undefined }, failed),
+    "data.attempt",
+    "is required",
+  ],
+  [
+    "agent.task.failed retriable a string",
+    variantOf({ "data.retriable": "yes" }, failed),
+    "data.retriable",
+    "must be a boolean",
+  ],
+  [
+    "agent.task.failed duration_ms 2.5",
+    variantOf({ "data.duration_ms": 2.5 }, failed),
+    "data.duration_ms",
+    "must be an integer",
+  ],
   ["unknown type, data an array", variantOf({ event_type: "task.archived", data: [1] }), "data", "must be an object"],
 ];
 
@@ -131,6 +334,41 @@ describe("parseEvent lists", () => {
 describe("parseEvent accepts", () => {
   test("the spec's example event, as a known task.created", () => {
     expect(parseEvent(JSON.stringify(specEvent))).toEqual({ ok: true, known: true, event: specEvent });
+  });
+
+  test.each([heartbeat, assigned, registered, deregistered, accepted, completed, failed].map((e) => [e.event_type, e]))(
+    "a valid %s, so each row above is refused for the one change it makes",
+    (_, event) => {
+      expect(issuesOf(parseEvent(JSON.stringify(event)))).toBe("accepted");
+    },
+  );
+
+  test("a task input of exactly 64 KiB as UTF-8 JSON, and optional fields of an assignment", () => {
+    const text = variantOf(
+      {
+        "data.input": inputOfBytes(64 * 1024),
+        "data.deadline": "2025-01-15T15:00:00.000Z",
+        "data.agent_id": "a-1",
+        "data.workflow_id": "wf-1",
+        "data.step_id": "draft",
+      },
+      assigned,
+    );
+    const result = parseEvent(text);
+    expect(result.ok && result.known && result.event).toEqual(JSON.parse(text));
+  });
+
+  test("a deadline with Python's offset, normalised like occurred_at", () => {
+    const result = parseEvent(variantOf({ "data.deadline": "2025-01-15T16:00:00.5+01:00" }, assigned));
+    expect(result.ok && result.event.data).toMatchObject({ deadline: "2025-01-15T15:00:00.500Z" });
+  });
+
+  test("any JSON value as a completed task's output, null included", () => {
+    for (const output of [null, "done", 42, [1, "two"], { nested: { deep: true } }]) {
+      const text = variantOf({ "data.output": output }, completed);
+      const result = parseEvent(text);
+      expect(result.ok && result.known && result.event).toEqual(JSON.parse(text));
+    }
   });
 
   test("bytes as well as text", () => {

@@ -1,4 +1,5 @@
 import type * as v from "valibot";
+import { isCanonicalTimestamp, Timestamp } from "./timestamp.ts";
 
 /** True when valibot would accept `value` unchanged (same output, no issues). */
 export type Guard = (value: unknown) => boolean;
@@ -16,6 +17,11 @@ type AnyAction = { kind: string; type: string; requirement?: unknown };
  * caller then runs the real schema, which does.
  */
 export function compileGuard(schema: v.GenericSchema): Guard | undefined {
+  // A timestamp is rewritten into the form we write; one already in that form comes out unchanged, so the guard
+  // accepts only that form and leaves any other spelling to the schema, which normalises it.
+  if (schema === (Timestamp as v.GenericSchema)) {
+    return (value) => typeof value === "string" && isCanonicalTimestamp(value);
+  }
   const s = schema as AnySchema;
   const pipe = s.pipe as readonly (AnySchema | AnyAction)[] | undefined;
   if (pipe === undefined) return compileSchema(s);
@@ -36,6 +42,12 @@ function compileSchema(s: AnySchema): Guard | undefined {
       return (value) => typeof value === "number" && !Number.isNaN(value);
     case "boolean":
       return (value) => typeof value === "boolean";
+    case "unknown":
+      return () => true;
+    case "custom": {
+      const check = s.check as (input: unknown) => boolean;
+      return (value) => check(value);
+    }
     case "picklist": {
       const options = s.options as readonly unknown[];
       return (value) => options.includes(value);

@@ -25,6 +25,7 @@ describe("the Kafka mapping", () => {
     expect(topicOf("task.created")).toBe("task-events");
     expect(topicOf("task.completed")).toBe("task-events");
     expect(topicOf("task.assigned")).toBe("agent-tasks");
+    expect(topicOf("agent.deregistered")).toBe("agent-results");
     expect(topicOf("agent.task.completed")).toBe("agent-results");
     expect(topicOf("workflow.failed")).toBe("agent-results");
     expect(topicOf("notification.sent")).toBe("audit-events");
@@ -32,20 +33,50 @@ describe("the Kafka mapping", () => {
 
   test("keys each event by the entity it is about", () => {
     const task = createEvent("task.created", { task_id: "task-1", title: "t", owner_id: "u", priority: 1 }, metadata);
-    const heartbeat = createEvent("agent.heartbeat", { agent_id: "agent-7", status: "busy" }, metadata);
-    const accepted = createEvent("agent.task.accepted", { agent_id: "agent-7", task_id: "task-1" }, metadata);
+    const heartbeat = createEvent(
+      "agent.heartbeat",
+      { agent_id: "agent-7", agent_type: "summarizer", status: "busy", in_flight: 1, completed: 4, failed: 0 },
+      metadata,
+    );
+    const left = createEvent("agent.deregistered", { agent_id: "agent-8", agent_type: "summarizer" }, metadata);
+    const accepted = createEvent(
+      "agent.task.accepted",
+      { task_id: "task-1", agent_id: "agent-7", agent_type: "summarizer", attempt: 1 },
+      metadata,
+    );
     const step = createEvent(
       "workflow.step.completed",
       { workflow_id: "wf-2", step_id: "s1", step_name: "Draft" },
       metadata,
     );
-    expect([task, heartbeat, accepted, step].map(messageKey)).toEqual(["task-1", "agent-7", "task-1", "wf-2"]);
+    expect([task, heartbeat, left, accepted, step].map(messageKey)).toEqual([
+      "task-1",
+      "agent-7",
+      "agent-8",
+      "task-1",
+      "wf-2",
+    ]);
   });
 
-  test("mirrors type and tracing in headers, so routing needs no JSON parse", () => {
-    const event = createEvent("task.assigned", { task_id: "task-1", agent_id: "agent-7" }, metadata);
+  test("mirrors type, tracing and the agent type in headers, so routing needs no JSON parse", () => {
+    const event = createEvent(
+      "task.assigned",
+      { task_id: "task-1", agent_type: "summarizer", attempt: 1, input: { text: "Q3 report" } },
+      metadata,
+    );
     expect(kafkaHeaders(event)).toEqual({
       event_type: "task.assigned",
+      correlation_id: "req-123",
+      causation_id: "api-create-task-1",
+      source: "task-api",
+      agent_type: "summarizer",
+    });
+  });
+
+  test("sends no agent_type header for an event whose data has none", () => {
+    const event = createEvent("task.created", { task_id: "task-1", title: "t", owner_id: "u", priority: 1 }, metadata);
+    expect(kafkaHeaders(event)).toStrictEqual({
+      event_type: "task.created",
       correlation_id: "req-123",
       causation_id: "api-create-task-1",
       source: "task-api",

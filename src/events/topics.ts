@@ -10,7 +10,7 @@ import type { EventEnvelope } from "./envelope.ts";
  * |---------------------------------------------------------|---------------|-------------|
  * | task.created, task.started, task.completed, task.failed | task-events   | task_id     |
  * | task.assigned                                           | agent-tasks   | task_id     |
- * | agent.registered, agent.heartbeat                       | agent-results | agent_id    |
+ * | agent.registered, agent.heartbeat, agent.deregistered   | agent-results | agent_id    |
  * | agent.task.accepted, agent.task.completed, .failed      | agent-results | task_id     |
  * | workflow.started, workflow.step.completed,              | agent-results | workflow_id |
  * |   workflow.completed, workflow.failed                   |               |             |
@@ -59,6 +59,7 @@ export const EVENT_ROUTES = {
   "task.failed": { topic: TASK_EVENTS, key: "task_id" },
   "agent.registered": { topic: AGENT_RESULTS, key: "agent_id" },
   "agent.heartbeat": { topic: AGENT_RESULTS, key: "agent_id" },
+  "agent.deregistered": { topic: AGENT_RESULTS, key: "agent_id" },
   "agent.task.accepted": { topic: AGENT_RESULTS, key: "task_id" },
   "agent.task.completed": { topic: AGENT_RESULTS, key: "task_id" },
   "agent.task.failed": { topic: AGENT_RESULTS, key: "task_id" },
@@ -81,14 +82,22 @@ export function messageKey(event: DomainEvent): string {
 
 /** Header names, equal to the envelope's own field names. */
 export const HEADER_NAMES = ["event_type", "correlation_id", "causation_id", "source"] as const;
-export type EventHeaders = Record<(typeof HEADER_NAMES)[number], string>;
+/** The header that routes work to a kind of agent, copied from `data.agent_type` when the event has one. */
+export const AGENT_TYPE_HEADER = "agent_type";
+export type EventHeaders = Record<(typeof HEADER_NAMES)[number], string> & { [AGENT_TYPE_HEADER]?: string };
 
-/** The envelope fields routing needs, copied into Kafka headers so a router never parses the JSON value. */
+/**
+ * The envelope fields routing needs, copied into Kafka headers so a router never parses the JSON value:
+ * workers of one type skip the assignments of every other type by `agent_type` alone.
+ */
 export function kafkaHeaders(event: EventEnvelope): EventHeaders {
-  return {
+  const headers: EventHeaders = {
     event_type: event.event_type,
     correlation_id: event.metadata.correlation_id,
     causation_id: event.metadata.causation_id,
     source: event.metadata.source,
   };
+  const agentType = (event.data as { agent_type?: unknown }).agent_type;
+  if (typeof agentType === "string") headers[AGENT_TYPE_HEADER] = agentType;
+  return headers;
 }

@@ -46,6 +46,25 @@ export class Metrics {
     labelNames: ["group"] as const,
     registers: [this.registry],
   });
+  readonly workerTasks = new Counter({
+    name: "agent_events_worker_tasks_total",
+    help: "Tasks a worker finished, by agent type and outcome (completed or failed).",
+    labelNames: ["agent_type", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly workerTaskSeconds = new Histogram({
+    name: "agent_events_worker_task_seconds",
+    help: "Time a worker's handler took per task, retries included.",
+    labelNames: ["agent_type"] as const,
+    buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers: [this.registry],
+  });
+  readonly workerInFlight = new Gauge({
+    name: "agent_events_worker_tasks_in_flight",
+    help: "Tasks a worker is running now.",
+    labelNames: ["agent_type"] as const,
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({
     name: "agent_events_http_requests_total",
     help: "HTTP requests by route and status.",
@@ -71,6 +90,17 @@ export class Metrics {
 
   addLagSource(source: () => PartitionLag[]): void {
     this.lagSources.push(source);
+  }
+
+  /** A worker's view of these metrics. */
+  forWorker() {
+    return {
+      finished: (agentType: string, outcome: "completed" | "failed", seconds: number) => {
+        this.workerTasks.inc({ agent_type: agentType, outcome });
+        this.workerTaskSeconds.observe({ agent_type: agentType }, seconds);
+      },
+      inFlight: (agentType: string, count: number) => this.workerInFlight.set({ agent_type: agentType }, count),
+    };
   }
 
   /** The consume loop's view of these metrics, labelled with its group. */

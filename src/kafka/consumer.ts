@@ -15,6 +15,7 @@ import {
 import { settledBy } from "../deadline.ts";
 import { KafkaError } from "./errors.ts";
 import { FetchQueue } from "./fetch-queue.ts";
+import { GroupOffsets } from "./group-offsets.ts";
 import { cstr, errorFromCode, librdkafka, takeError } from "./library.ts";
 import { MessageDecoder, type ConsumedMessage } from "./message-decoder.ts";
 import { MessageBuffer } from "./message-buffer.ts";
@@ -25,6 +26,7 @@ import {
   withPartitionList,
   type TopicPartition,
   type TopicPartitionOffset,
+  type TopicPartitionResult,
 } from "./partition-list.ts";
 import { PollLoop } from "./poll-loop.ts";
 
@@ -45,6 +47,15 @@ export interface ConsumerOptions {
    * between drains of librdkafka's queue, so it can be passed by one drain: at most what librdkafka holds.
    */
   maxBufferedBytes?: number;
+}
+
+/**
+ * Told of partitions as they are assigned, and before revoked ones go: a revoke first calls `revoked`, then
+ * commits what was asked for (including what `revoked` asked for), then lets them go.
+ */
+export interface RebalanceListener {
+  assigned(partitions: TopicPartition[]): void;
+  revoked(partitions: TopicPartition[]): void;
 }
 
 const EVENTS_PER_TURN = 1024;
@@ -73,7 +84,9 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private rk: Pointer | null;
   private readonly consumerQueue: Pointer;
   private readonly commits: OffsetCommits;
+  private readonly groupOffsets: GroupOffsets;
   private readonly fetch: FetchQueue;
+  private rebalanceListener: RebalanceListener | undefined;
   private readonly common: CommonEvents;
   private readonly loop: PollLoop;
   private readonly logger: Logger;
@@ -116,14 +129,20 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     lib.rd_kafka_poll_set_consumer(this.rk);
     this.consumerQueue = lib.rd_kafka_queue_get_consumer(this.rk)!;
     this.commits = new OffsetCommits(this.rk, (key) => this.assigned.has(key));
+    this.groupOffsets = new GroupOffsets(this.rk, options.groupId);
     this.fetch = new FetchQueue(this.rk);
     this.common = new CommonEvents(this.rk, this.logger);
     this.loop = new PollLoop(
       () => this.serve(),
-      () => (this.closing ? "polling" : this.waiter !== undefined || this.commits.inFlight > 0 ? "awaiting" : "idle"),
+      () =>
+        this.closing
+          ? "polling"
+          : this.waiter !== undefined || this.commits.inFlight > 0 || this.groupOffsets.inFlight > 0
+            ? "awaiting"
+            : "idle",
       { busyMs: 1, maxBusyMs: 10, idleMs: 100 },
     );
-    for (const queue of [this.consumerQueue, this.commits.queue, this.fetch.queue]) this.loop.watch(queue);
+    for (const queue of [this.consumerQueue, this.commits.queue, this.groupOffsets.queue, this.fetch.queue]) this.loop.watch(queue);
   }
 
   /** Whether this client reaches the cluster, as its statistics and connection errors say. */
@@ -215,6 +234,19 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     return result;
   }
 
+  /** Sets who is told of assignments and revokes; set it before subscribing. */
+  onRebalance(listener: RebalanceListener): void {
+    this.rebalanceListener = listener;
+  }
+
+  /** The group's committed offsets of the given partitions, with the metadata committed with them. */
+  committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionResult[]> {
+    this.handle();
+    const read = this.groupOffsets.read(partitions);
+    this.loop.wake();
+    return read;
+  }
+
   /** Offsets asked for whose commit the broker has not confirmed yet. */
   uncommitted(): UncommittedOffset[] {
     return this.commits.uncommitted();
@@ -247,6 +279,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     const lib = librdkafka();
     this.fetch.destroy();
     this.commits.destroy();
+    this.groupOffsets.destroy();
     lib.rd_kafka_queue_destroy(this.consumerQueue);
     this.rk = null;
     // Without the flag, destroy would run the close that just failed to finish, and block this thread on it.
@@ -292,6 +325,7 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
       lib.rd_kafka_event_destroy(event);
     }
     handled += this.commits.serve();
+    handled += this.groupOffsets.serve();
     for (let budget = MESSAGES_PER_TURN; budget > 0 && !this.bufferFull(); ) {
       const count = this.fetch.drain(budget, this.accept);
       handled += count;
@@ -331,8 +365,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
         : nonZero(lib.rd_kafka_assign(rk, list), "assign");
       if (error) this.logger.error({ err: error }, "could not take the assigned partitions");
       this.logger.info({ partitions }, "partitions assigned");
+      this.rebalanceListener?.assigned(partitions);
       return;
     }
+    this.rebalanceListener?.revoked(partitions);
     // Messages not handed out yet are the next owner's; those in the caller's hands may still be committed
     // until the unassign below, which waits for the commit of everything asked for so far.
     const revoked = new Set(partitions.map(partitionKey));

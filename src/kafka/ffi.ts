@@ -107,6 +107,13 @@ export const symbols = {
   rd_kafka_DescribeCluster_result_controller: { args: [ptr], returns: ptr },
   rd_kafka_DescribeCluster_result_cluster_id: { args: [ptr], returns: cstring },
   rd_kafka_ListOffsets: { args: [ptr, ptr, ptr, ptr], returns: none },
+  rd_kafka_ListConsumerGroupOffsets_new: { args: [ptr, ptr], returns: ptr },
+  rd_kafka_ListConsumerGroupOffsets_destroy: { args: [ptr], returns: none },
+  rd_kafka_ListConsumerGroupOffsets: { args: [ptr, ptr, u64, ptr, ptr], returns: none },
+  rd_kafka_event_ListConsumerGroupOffsets_result: { args: [ptr], returns: ptr },
+  rd_kafka_ListConsumerGroupOffsets_result_groups: { args: [ptr, ptr], returns: ptr },
+  rd_kafka_group_result_error: { args: [ptr], returns: ptr },
+  rd_kafka_group_result_partitions: { args: [ptr], returns: ptr },
   rd_kafka_event_ListOffsets_result: { args: [ptr], returns: ptr },
   rd_kafka_ListOffsets_result_infos: { args: [ptr, ptr], returns: ptr },
   rd_kafka_ListOffsetsResultInfo_topic_partition: { args: [ptr], returns: ptr },
@@ -145,6 +152,8 @@ export const libcSymbols = {
   socketpair: { args: [i32, i32, i32, ptr], returns: i32 },
   close: { args: [i32], returns: i32 },
   memcpy: { args: [ptr, ptr, u64], returns: ptr },
+  /** For commit metadata, which librdkafka frees with free() when the partition list is destroyed. */
+  malloc: { args: [u64], returns: ptr },
 } as const;
 
 export type Libc = {
@@ -173,10 +182,12 @@ export const RD_KAFKA_EVENT_REBALANCE = 0x10;
 export const RD_KAFKA_EVENT_OFFSET_COMMIT = 0x20;
 export const RD_KAFKA_EVENT_STATS = 0x40;
 export const RD_KAFKA_EVENT_CREATETOPICS_RESULT = 100;
+export const RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT = 0x8000;
 export const RD_KAFKA_EVENT_DESCRIBECLUSTER_RESULT = 0x200000;
 export const RD_KAFKA_EVENT_LISTOFFSETS_RESULT = 0x400000;
 
 export const RD_KAFKA_ADMIN_OP_CREATETOPICS = 1;
+export const RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS = 14;
 export const RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER = 20;
 export const RD_KAFKA_ADMIN_OP_LISTOFFSETS = 21;
 /** rd_kafka_OffsetSpec_t: the offset after the last message of a partition. */
@@ -227,7 +238,7 @@ export const MSG_PRIVATE_VERSION = 0x020f01ff;
 
 /** Byte offsets of rd_kafka_topic_partition_list_t and rd_kafka_topic_partition_t fields on LP64. */
 export const PARTITION_LIST = { cnt: 0, size: 4, elems: 8 } as const;
-export const PARTITION = { topic: 0, partition: 8, offset: 16, err: 48, size: 64 } as const;
+export const PARTITION = { topic: 0, partition: 8, offset: 16, metadata: 24, metadataSize: 32, err: 48, size: 64 } as const;
 
 export const RD_KAFKA_RESP_ERR_NO_ERROR = 0;
 export const RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS = -175;

@@ -52,7 +52,9 @@ export class OffsetCommits {
       const key = partitionKey(item);
       if (!this.owns(key)) continue;
       const seen = next.get(key);
-      if (!seen || seen.offset < offset) next.set(key, { topic: item.topic, partition: item.partition, offset });
+      const metadata = "value" in item ? undefined : item.metadata;
+      // At the same offset the later request wins: its metadata is the newer account of the work above it.
+      if (!seen || seen.offset <= offset) next.set(key, { topic: item.topic, partition: item.partition, offset, metadata });
     }
     if (next.size === 0) return Promise.resolve();
     for (const [key, offset] of next) this.requested.set(key, offset);

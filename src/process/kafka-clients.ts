@@ -30,11 +30,12 @@ export class KafkaClients {
   }
 
   /** A consumer group member with the agents' defaults (client-defaults.ts). */
-  consumer(groupId: string, logger: Logger): Consumer {
+  consumer(groupId: string, logger: Logger, options: { maxBuffered?: number } = {}): Consumer {
     const consumer = new Consumer({
       groupId,
       properties: agentConsumerProperties(this.properties, this.embeddedBroker),
       logger: logger.child({ client: "consumer" }),
+      maxBuffered: options.maxBuffered,
     });
     this.track(consumer.connectivity);
     this.consumers.push(consumer);

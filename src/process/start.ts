@@ -13,7 +13,8 @@ import { ROLE_TABLE, ROLES_IN_ALL, type RoleName } from "../roles/table.ts";
 import type { Agent } from "../transport/agent.ts";
 import { DLQ_SUFFIX } from "../transport/dead-letter.ts";
 import { KafkaPublisher } from "../transport/kafka-publisher.ts";
-import { Subscriber } from "../transport/subscriber.ts";
+import type { ConsumeLoop } from "../transport/consume-loop.ts";
+import { consumeLoopFor } from "./consume-loops.ts";
 import type { Publisher } from "../transport/types.ts";
 import { KafkaClients } from "./kafka-clients.ts";
 import { stopProcess, type StopOutcome } from "./stop.ts";
@@ -75,35 +76,29 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
       kafka,
       metrics,
       topicsProblem: () => topics.problem(),
+      topicsReady: topics.ready,
       shutdown: { begun: begun.signal, graceOver: graceOver.signal },
     };
     instances.push({ role, instance: ROLE_TABLE[role].start(context) });
   }
 
-  const agents: Array<{ agent: Agent; subscriber: Subscriber }> = [];
+  const agents: Array<{ agent: Agent; loop: ConsumeLoop }> = [];
   for (const { role, instance } of instances) {
     for (const agent of instance.agents ?? []) {
       const agentLogger = loggerFor(role);
-      const { producer } = sharedProducer();
-      const consumer = kafka.consumer(agent.group, agentLogger);
-      const subscriber = new Subscriber({
-        consumer,
-        group: agent.group,
-        topics: agent.topics,
-        handle: agent.handle,
-        producer,
+      const { loop, consumer } = consumeLoopFor(agent, {
+        kafka,
+        producer: sharedProducer().producer,
         logger: agentLogger,
         metrics: metrics.forGroup(agent.group),
-        maxBatch: agent.maxBatch,
-        commitEach: agent.commitEach,
       });
-      agents.push({ agent, subscriber });
-      metrics.addLagSource(() => subscriber.lag().map((entry) => ({ group: agent.group, ...entry })));
-      health.add(`group:${agent.group}`, () => groupProblem(agent.group, subscriber, consumer.fatalError));
-      health.add(`batches:${agent.group}`, () => subscriber.blocked && `${agent.group}: ${subscriber.blocked}`);
+      agents.push({ agent, loop });
+      metrics.addLagSource(() => loop.lag().map((entry) => ({ group: agent.group, ...entry })));
+      health.add(`group:${agent.group}`, () => groupProblem(agent.group, loop, consumer.fatalError));
+      health.add(`batches:${agent.group}`, () => loop.blocked && `${agent.group}: ${loop.blocked}`);
       void topics.ready.then(() => {
         if (begun.signal.aborted) return;
-        subscriber.start().catch((error) => agentLogger.fatal({ err: error }, "consume loop stopped"));
+        loop.start().catch((error) => agentLogger.fatal({ err: error }, "consume loop stopped"));
       });
     }
     for (const [name, check] of Object.entries(instance.readiness ?? {})) health.add(`${role}:${name}`, check);
@@ -146,7 +141,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
   };
 }
 
-function groupProblem(group: string, subscriber: Subscriber, fatal: KafkaError | undefined): string | undefined {
+function groupProblem(group: string, loop: ConsumeLoop, fatal: KafkaError | undefined): string | undefined {
   if (fatal) {
     // What a broker before Kafka 4.0 answers to the consumer group protocol (client-defaults.ts).
     const hint = /UNSUPPORTED/.test(fatal.codeName)
@@ -154,7 +149,7 @@ function groupProblem(group: string, subscriber: Subscriber, fatal: KafkaError |
       : "";
     return `group ${group} cannot be joined: ${fatal.message}${hint}`;
   }
-  return subscriber.ready ? undefined : `group ${group} not joined`;
+  return loop.ready ? undefined : `group ${group} not joined`;
 }
 
 /** The four coordination topics and their dead-letter topics. */

@@ -5,7 +5,8 @@ import type { Producer } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 import type { RoleInstance } from "../roles/role.ts";
 import type { Agent } from "../transport/agent.ts";
-import type { StopResult, Subscriber } from "../transport/subscriber.ts";
+import type { ConsumeLoop } from "../transport/consume-loop.ts";
+import type { StopResult } from "../transport/subscriber.ts";
 import type { TopicSetup } from "./topic-setup.ts";
 
 /** The share of the stop budget that work in hand (a batch, an HTTP request awaiting its ack) may take. */
@@ -24,7 +25,7 @@ export interface StoppableProcess {
   graceOver: AbortController;
   topics: TopicSetup;
   server: Server<unknown>;
-  agents: ReadonlyArray<{ agent: Agent; subscriber: Subscriber }>;
+  agents: ReadonlyArray<{ agent: Agent; loop: ConsumeLoop }>;
   instances: readonly RoleInstance[];
   producers: readonly Producer[];
   broker: EmbeddedBroker | undefined;
@@ -47,7 +48,7 @@ export async function stopProcess(process: StoppableProcess, budgetMs: number): 
 
   const httpDrained = server.stop();
   const stopped: StopResult[] = await Promise.all(
-    agents.map(({ subscriber }) => subscriber.stop(handDeadline, deadline - FLUSH_RESERVE_MS)),
+    agents.map(({ loop }) => loop.stop(handDeadline, deadline - FLUSH_RESERVE_MS)),
   );
   await settledBy(httpDrained, deadline - FLUSH_RESERVE_MS);
   clearTimeout(grace);

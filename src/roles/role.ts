@@ -27,6 +27,8 @@ export interface RoleContext {
   metrics: Metrics;
   /** Why the coordination topics are not ready yet, or undefined once they exist. */
   topicsProblem: Check;
+  /** Resolves once the coordination topics exist: before it, nothing can be published. */
+  topicsReady: Promise<void>;
   shutdown: ShutdownSignals;
 }
 

@@ -4,6 +4,7 @@ import { createSlackAgent } from "../../agents/slack/index.ts";
 import type { Config } from "../config.ts";
 import type { Agent } from "../transport/agent.ts";
 import { startApiRole } from "./api.ts";
+import { startWorkerRole } from "./worker.ts";
 import type { RoleContext, RoleDefinition, RoleInstance } from "./role.ts";
 
 /**
@@ -25,6 +26,11 @@ export const ROLE_TABLE = {
   audit: agentRole("appends every event to a hash-chained log (group audit-log)", ({ config, logger }) =>
     createAuditAgent({ audit: config.audit, logger }),
   ),
+  worker: {
+    summary: "runs AGENT_TYPE's tasks through AGENT_HANDLER_URL or a built-in handler (group agent-<type>)",
+    inAll: true,
+    start: startWorkerRole,
+  },
 } as const satisfies Record<string, RoleDefinition>;
 
 export type RoleName = keyof typeof ROLE_TABLE;

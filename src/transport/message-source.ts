@@ -1,5 +1,5 @@
-import type { CloseResult, UncommittedOffset } from "../kafka/consumer.ts";
-import type { TopicPartition } from "../kafka/partition-list.ts";
+import type { CloseResult, RebalanceListener, UncommittedOffset } from "../kafka/consumer.ts";
+import type { TopicPartition, TopicPartitionOffset, TopicPartitionResult } from "../kafka/partition-list.ts";
 import type { DeliveryReport, ProducerRecord } from "../kafka/producer.ts";
 import type { RawMessage } from "./types.ts";
 
@@ -13,12 +13,21 @@ export interface MessageSource {
   subscribe(topics: readonly string[]): void;
   /** Batches of what is ready, up to `maxMessages` and `maxBytes` of keys and values; ends on close. */
   batches(maxMessages: number, maxBytes: number): AsyncIterable<RawMessage[]>;
-  /** Commits the position after each given message. */
-  commit(done: readonly RawMessage[]): Promise<void>;
+  /** Commits the position after each given message, or the given next offsets (with their metadata). */
+  commit(done: ReadonlyArray<RawMessage | TopicPartitionOffset>): Promise<void>;
   assignment(): TopicPartition[];
   lag(): Array<TopicPartition & { lag: number }>;
   close(timeoutMs: number): Promise<CloseResult>;
 }
+
+/** What a loop that finishes messages out of order needs besides: assignments, and commits with metadata read back. */
+export interface TrackedMessageSource extends MessageSource {
+  onRebalance(listener: RebalanceListener): void;
+  /** The committed offset and metadata of each partition (offset -1001 when none). */
+  committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionResult[]>;
+}
+
+export type { RebalanceListener };
 
 /** Where dead letters go: resolves once the broker has the record. */
 export interface RecordSink {

@@ -238,7 +238,7 @@ describe("Subscriber", () => {
     expect(handler.batches).toHaveLength(2);
     const result = await s.stop(Date.now() + 1_000, Date.now() + 2_000);
     expect(result).toEqual({ group: CONTRACT_GROUP, left: true, uncommitted: [] });
-    expect(source.committed(CONTRACT_TOPIC, 0)).toBe(2);
+    expect(source.confirmedOffset(CONTRACT_TOPIC, 0)).toBe(2);
   });
 
   test("a commit still unanswered at the deadline is listed as uncommitted, and the group is not left cleanly", async () => {

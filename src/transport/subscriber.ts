@@ -2,6 +2,7 @@ import { settledBy } from "../deadline.ts";
 import { UnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
+import { withAbandoned } from "./abandoned.ts";
 import { deadLetter, type DeadLetterReason } from "./dead-letter.ts";
 import type { MessageSource, RecordSink, UncommittedOffset } from "./message-source.ts";
 import { parseBatch, type ParsedBatch, type ParsedItem } from "./parse-batch.ts";
@@ -102,7 +103,7 @@ export class Subscriber {
     this.abort.abort();
     const closed = await this.options.consumer.close(Math.max(0, deadline - Date.now()));
     if (this.running) await settledBy(this.running, deadline);
-    return { group: this.options.group, left: closed.left, uncommitted: withAbandoned(closed.uncommitted, abandoned) };
+    return { group: this.options.group, left: closed.left, uncommitted: withAbandoned(closed.uncommitted, abandoned ?? []) };
   }
 
   /*
@@ -233,15 +234,3 @@ export class Subscriber {
   }
 }
 
-/** Adds a batch that was in hand and not finished to the uncommitted offsets, per partition. */
-function withAbandoned(uncommitted: UncommittedOffset[], abandoned: RawMessage[] | undefined): UncommittedOffset[] {
-  if (!abandoned) return uncommitted;
-  const byPartition = new Map(uncommitted.map((u) => [`${u.topic}\u0000${u.partition}`, { ...u }]));
-  for (const message of abandoned) {
-    const key = `${message.topic}\u0000${message.partition}`;
-    const entry = byPartition.get(key);
-    if (entry) entry.requested = Math.max(entry.requested, message.offset + 1);
-    else byPartition.set(key, { topic: message.topic, partition: message.partition, requested: message.offset + 1, committed: undefined });
-  }
-  return [...byPartition.values()];
-}

@@ -36,3 +36,29 @@ export const Reason = boundedText(1, 2000);
 
 /** What a finished piece of work produced, in a sentence or a page. */
 export const Summary = boundedText(0, 10_000);
+
+/** A JSON object of at most `maxBytes` as UTF-8 JSON: a task's input. */
+export function jsonObject(maxBytes: number) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(
+      (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+      "must be a JSON object",
+    ),
+    v.check((value) => jsonBytes(value) <= maxBytes, `must be at most ${Math.round(maxBytes / 1024)} KiB as JSON`),
+  );
+}
+
+/** The size of a value as UTF-8 JSON. */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? "");
+}
+
+/** How many times a task has been handed out, the first time included. */
+export const Attempt = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be an integer"),
+  v.minValue(1, "must be at least 1"),
+  v.maxValue(1000, "must be at most 1000"),
+);
+
+export const Count = v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(0, "must be 0 or more"));

@@ -1,6 +1,10 @@
 import * as v from "valibot";
 import { SafeId } from "../identifiers.ts";
-import { boundedText, Reason, Summary } from "./fields.ts";
+import { Timestamp } from "../timestamp.ts";
+import { Attempt, boundedText, jsonObject, Reason, Summary } from "./fields.ts";
+
+/** A task's input is at most this much JSON, so an assignment stays far below Kafka's 1 MiB message limit. */
+export const MAX_TASK_INPUT_BYTES = 64 * 1024;
 
 // Data objects are loose: unknown keys pass through untouched, so producers can add fields before consumers
 // learn about them. The known keys are still checked.
@@ -18,8 +22,21 @@ export const TaskCreated = v.looseObject({
 });
 export type TaskCreated = v.InferOutput<typeof TaskCreated>;
 
-/** The task was handed to one agent; this is the dispatch workers consume. */
-export const TaskAssigned = v.looseObject({ task_id: SafeId, agent_id: SafeId });
+/**
+ * The task is handed to a kind of agent; this is the dispatch workers consume. Whichever worker of that
+ * type takes it names itself in agent.task.accepted, so `agent_id` is only set to ask for one agent.
+ */
+export const TaskAssigned = v.looseObject({
+  task_id: SafeId,
+  agent_type: SafeId,
+  attempt: Attempt,
+  input: jsonObject(MAX_TASK_INPUT_BYTES),
+  /** When the requester stops waiting; a worker gives up by then. */
+  deadline: v.optional(Timestamp),
+  agent_id: v.optional(SafeId),
+  workflow_id: v.optional(SafeId),
+  step_id: v.optional(SafeId),
+});
 export type TaskAssigned = v.InferOutput<typeof TaskAssigned>;
 
 export const TaskStarted = v.looseObject({ task_id: SafeId, agent_id: SafeId });

@@ -2,7 +2,8 @@ import { settledBy } from "../../deadline.ts";
 import type { TopicPartition, TopicPartitionOffset } from "../../kafka/partition-list.ts";
 import type { DeliveryReport, ProducerRecord } from "../../kafka/producer.ts";
 import { uncommittedOffsets } from "../../kafka/uncommitted-offsets.ts";
-import type { CloseResult, MessageSource, RecordSink, UncommittedOffset } from "../message-source.ts";
+import type { TopicPartitionResult } from "../../kafka/partition-list.ts";
+import type { CloseResult, RebalanceListener, RecordSink, TrackedMessageSource, UncommittedOffset } from "../message-source.ts";
 import type { RawMessage } from "../types.ts";
 
 /*
@@ -74,7 +75,7 @@ export interface AddOptions {
  * waits for unanswered commits until its timeout, and lists the offsets asked for and not confirmed, as the
  * Kafka consumer does.
  */
-export class MemorySource implements MessageSource {
+export class MemorySource implements TrackedMessageSource {
   /** Every commit asked for, in order: per partition, the offset after the last message done. */
   readonly commits: TopicPartitionOffset[][] = [];
   /** Every batch handed out, in order. */
@@ -91,6 +92,10 @@ export class MemorySource implements MessageSource {
   private ready: RawMessage[] = [];
   private readonly requested = new Map<string, TopicPartitionOffset>();
   private readonly confirmed = new Map<string, number>();
+  private readonly confirmedMetadata = new Map<string, string | undefined>();
+  private rebalance: RebalanceListener | undefined;
+  /** Partitions revoked from this member: their messages are not handed out any more. */
+  private readonly revokedKeys = new Set<string>();
   private readonly held: HeldCommit[] = [];
   private closed = false;
   private closing: Promise<CloseResult> | undefined;
@@ -98,8 +103,36 @@ export class MemorySource implements MessageSource {
 
   /** Makes a partition known (assigned once its topic is subscribed) before any message is added to it. */
   assign(topic: string, partition = 0): void {
+    const known = this.logs.has(keyOf({ topic, partition }));
     this.log({ topic, partition });
+    if (!known && this.subscribed.has(topic)) this.rebalance?.assigned([{ topic, partition }]);
     this.changes.notify();
+  }
+
+  /** Takes a partition away, as a rebalance would: the listener is told, then its messages stop coming. */
+  revoke(topic: string, partition = 0): void {
+    this.rebalance?.revoked([{ topic, partition }]);
+    this.revokedKeys.add(keyOf({ topic, partition }));
+    this.ready = this.ready.filter((message) => !this.revokedKeys.has(keyOf(message)));
+    this.changes.notify();
+  }
+
+  /** What an earlier member committed, as the group's next member finds it. */
+  preset(topic: string, partition: number, offset: number, metadata?: string): void {
+    const key = keyOf({ topic, partition });
+    this.confirmed.set(key, offset);
+    this.confirmedMetadata.set(key, metadata);
+  }
+
+  onRebalance(listener: RebalanceListener): void {
+    this.rebalance = listener;
+  }
+
+  async committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionResult[]> {
+    return partitions.map(({ topic, partition }) => {
+      const key = keyOf({ topic, partition });
+      return { topic, partition, offset: this.confirmed.get(key) ?? -1001, error: 0, metadata: this.confirmedMetadata.get(key) };
+    });
   }
 
   /** Appends a message to a partition (0 unless given); its offset follows the partition's last. */
@@ -153,7 +186,7 @@ export class MemorySource implements MessageSource {
   }
 
   /** The last offset the "broker" confirmed for a partition. */
-  committed(topic: string, partition = 0): number | undefined {
+  confirmedOffset(topic: string, partition = 0): number | undefined {
     return this.confirmed.get(keyOf({ topic, partition }));
   }
 
@@ -172,6 +205,8 @@ export class MemorySource implements MessageSource {
 
   subscribe(topics: readonly string[]): void {
     this.subscribed = new Set(topics);
+    const assigned = this.assignment();
+    if (assigned.length > 0) this.rebalance?.assigned(assigned);
     this.changes.notify();
   }
 
@@ -186,13 +221,16 @@ export class MemorySource implements MessageSource {
     }
   }
 
-  commit(done: readonly RawMessage[]): Promise<void> {
+  commit(done: ReadonlyArray<RawMessage | TopicPartitionOffset>): Promise<void> {
     if (this.closed) return Promise.reject(new Error("consumer is closed"));
     const next = new Map<string, TopicPartitionOffset>();
-    for (const message of done) {
-      const key = keyOf(message);
-      const offset = message.offset + 1;
-      if ((next.get(key)?.offset ?? -1) < offset) next.set(key, { topic: message.topic, partition: message.partition, offset });
+    for (const item of done) {
+      const key = keyOf(item);
+      const offset = "value" in item ? item.offset + 1 : item.offset;
+      const metadata = "value" in item ? undefined : item.metadata;
+      const entry: TopicPartitionOffset = { topic: item.topic, partition: item.partition, offset };
+      if (metadata !== undefined) entry.metadata = metadata;
+      if ((next.get(key)?.offset ?? -1) <= offset) next.set(key, entry);
     }
     if (next.size === 0) return Promise.resolve();
     const offsets = [...next.values()];
@@ -216,7 +254,9 @@ export class MemorySource implements MessageSource {
   /** Partitions of the subscribed topics; none once closed. */
   assignment(): TopicPartition[] {
     if (this.closed) return [];
-    return [...this.logs.values()].filter((log) => this.subscribed.has(log.topic)).map(({ topic, partition }) => ({ topic, partition }));
+    return [...this.logs.values()]
+      .filter((log) => this.subscribed.has(log.topic) && !this.revokedKeys.has(keyOf(log)))
+      .map(({ topic, partition }) => ({ topic, partition }));
   }
 
   /** Messages after the position, for the partitions read from, like the Kafka consumer. */
@@ -250,9 +290,12 @@ export class MemorySource implements MessageSource {
   }
 
   private confirm(offsets: readonly TopicPartitionOffset[]): void {
-    for (const { topic, partition, offset } of offsets) {
+    for (const { topic, partition, offset, metadata } of offsets) {
       const key = keyOf({ topic, partition });
-      if ((this.confirmed.get(key) ?? -1) < offset) this.confirmed.set(key, offset);
+      if ((this.confirmed.get(key) ?? -1) <= offset) {
+        this.confirmed.set(key, offset);
+        this.confirmedMetadata.set(key, metadata);
+      }
     }
   }
 
@@ -264,7 +307,7 @@ export class MemorySource implements MessageSource {
   }
 
   private takeable(): RawMessage[] {
-    return this.ready.filter((message) => this.subscribed.has(message.topic));
+    return this.ready.filter((message) => this.subscribed.has(message.topic) && !this.revokedKeys.has(keyOf(message)));
   }
 
   /** Up to `maxMessages`, and `maxBytes` of keys and values; a larger message comes alone. */
