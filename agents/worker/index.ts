@@ -167,7 +167,7 @@ export function createWorker(options: WorkerOptions): Worker {
     problem: () => finished.problem(),
     async announce() {
       await publish([registeredFact(reporter, options.card, options.concurrency, options.host)]);
-      logger.info({ agent_id: id, agent_type: type, concurrency: options.concurrency }, "worker registered");
+      logger.info({ agent_id: id, concurrency: options.concurrency }, "worker registered");
       heartbeat = setInterval(() => {
         if (beating || draining) return;
         beating = true;

@@ -40,6 +40,8 @@ export function createHandle(type: number, properties: KafkaProperties, events: 
 // syslog levels, as librdkafka uses them.
 const levelNames = ["fatal", "fatal", "fatal", "error", "warn", "info", "info", "debug"] as const;
 
+// Every client gets every KAFKA_* setting; a consumer-only one given to a producer is expected, not a mistake.
+const IGNORED_PROPERTY = /is a (consumer|producer) property and will be ignored by this (producer|consumer) instance/;
 // Log facilities that only repeat what the connection errors say; Connectivity reports outages instead.
 const CONNECTION_FACILITIES = new Set(["FAIL", "BROKERFAIL"]);
 
@@ -68,7 +70,7 @@ export class CommonEvents {
       lib.rd_kafka_event_log(event, ptr(this.out), ptr(this.out, 8), ptr(this.level));
       const facility = readCString(Number(this.out[0]));
       const message = readCString(Number(this.out[1]));
-      const level = CONNECTION_FACILITIES.has(facility) ? "debug" : (levelNames[this.level[0] ?? 7] ?? "debug");
+      const level = CONNECTION_FACILITIES.has(facility) || IGNORED_PROPERTY.test(message) ? "debug" : (levelNames[this.level[0] ?? 7] ?? "debug");
       this.logger[level]({ facility }, message);
       return true;
     }

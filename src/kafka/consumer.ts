@@ -5,7 +5,6 @@ import { CommonEvents, createHandle } from "./client-handle.ts";
 import type { Connectivity } from "./connectivity.ts";
 import {
   RD_KAFKA_CONSUMER,
-  RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
   RD_KAFKA_EVENT_FETCH,
   RD_KAFKA_EVENT_OFFSET_COMMIT,
   RD_KAFKA_EVENT_REBALANCE,
@@ -196,7 +195,8 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
    * idempotent handler, whereas committing for them could move another member's position.
    */
   commit(done: ReadonlyArray<ConsumedMessage | TopicPartitionOffset>): Promise<void> {
-    const committed = this.commits.request(() => this.handle(), done);
+    // Allowed while closing: the close's revoke is exactly when the last finished work must be committed.
+    const committed = this.commits.request(() => this.openHandle(), done);
     this.loop.wake();
     return committed;
   }
@@ -282,8 +282,14 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
     this.groupOffsets.destroy();
     lib.rd_kafka_queue_destroy(this.consumerQueue);
     this.rk = null;
-    // Without the flag, destroy would run the close that just failed to finish, and block this thread on it.
-    lib.rd_kafka_destroy_flags(rk, left ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    if (left) {
+      lib.rd_kafka_destroy(rk);
+    } else {
+      // A close that did not finish leaves librdkafka's threads waiting on the group: destroying the handle
+      // joins them and can block this thread for good, past any deadline (seen with a rebalance left half
+      // done). The handle is left to the process's exit, which follows a stop.
+      this.logger.warn("consumer did not leave its group in time; its handle is left to the process's exit");
+    }
     return { left, uncommitted };
   }
 
@@ -365,10 +371,10 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
         : nonZero(lib.rd_kafka_assign(rk, list), "assign");
       if (error) this.logger.error({ err: error }, "could not take the assigned partitions");
       this.logger.info({ partitions }, "partitions assigned");
-      this.rebalanceListener?.assigned(partitions);
+      this.tell("assigned", partitions);
       return;
     }
-    this.rebalanceListener?.revoked(partitions);
+    this.tell("revoked", partitions);
     // Messages not handed out yet are the next owner's; those in the caller's hands may still be committed
     // until the unassign below, which waits for the commit of everything asked for so far.
     const revoked = new Set(partitions.map(partitionKey));
@@ -425,6 +431,20 @@ export class Consumer implements AsyncIterable<ConsumedMessage> {
   private handle(): Pointer {
     if (!this.rk || this.closing) throw new KafkaError(-172, "consumer is closed");
     return this.rk;
+  }
+
+  private openHandle(): Pointer {
+    if (!this.rk) throw new KafkaError(-172, "consumer is closed");
+    return this.rk;
+  }
+
+  /** A listener's failure is logged: it must never leave a rebalance half done, which librdkafka would wait on. */
+  private tell(what: "assigned" | "revoked", partitions: TopicPartition[]): void {
+    try {
+      this.rebalanceListener?.[what](partitions);
+    } catch (error) {
+      this.logger.error({ err: error, partitions }, `rebalance listener failed on ${what} partitions`);
+    }
   }
 }
 

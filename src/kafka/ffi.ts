@@ -19,7 +19,6 @@ export const symbols = {
 
   rd_kafka_new: { args: [i32, ptr, ptr, u64], returns: ptr },
   rd_kafka_destroy: { args: [ptr], returns: none },
-  rd_kafka_destroy_flags: { args: [ptr, i32], returns: none },
   rd_kafka_name: { args: [ptr], returns: cstring },
   rd_kafka_fatal_error: { args: [ptr, ptr, u64], returns: i32 },
   rd_kafka_wait_destroyed: { args: [i32], returns: i32 },
@@ -203,8 +202,6 @@ export const RD_KAFKA_VTYPE_MSGFLAGS = 7;
 export const RD_KAFKA_VTYPE_HEADER = 9;
 /** sizeof(rd_kafka_vu_t): a 4-byte enum, padding, then a 64-byte union. */
 export const RD_KAFKA_VU_SIZE = 72;
-
-export const RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE = 0x8;
 
 export const RD_KAFKA_MSG_F_COPY = 0x2;
 export const RD_KAFKA_PURGE_F_QUEUE = 0x1;
