@@ -14,6 +14,15 @@ export function apiProducerProperties(properties: KafkaProperties, publishTimeou
   return { "linger.ms": "1", ...properties, "message.timeout.ms": String(publishTimeoutMs) };
 }
 
+/**
+ * The producer agents publish their facts and dead letters through. linger.ms=1 as for the api: a worker's
+ * slot waits on the acknowledgement of its report, so batching longer only holds the slot (librdkafka's 5 ms
+ * cost a worker with a 100 ms handler about a tenth of its throughput).
+ */
+export function agentProducerProperties(properties: KafkaProperties): KafkaProperties {
+  return { "linger.ms": "1", ...properties };
+}
+
 /** Properties only the classic group protocol takes; given one of them, the classic protocol is what is meant. */
 const CLASSIC_PROTOCOL_ONLY = ["session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.strategy", "group.protocol.type"];
 

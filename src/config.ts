@@ -117,20 +117,13 @@ export interface WorkerConfig {
 /** Reads the environment into a Config, or throws ConfigError listing every problem at once. */
 export function loadConfig(role: Role, env: Env): Config {
   // One message per setting: the first check that fails says enough.
-  const parsed = v.safeParse(EnvSchema, pickKnown(env), { abortPipeEarly: true });
-  const problems = parsed.success ? [] : describeIssues(parsed.issues);
-  if (!parsed.success) throw new ConfigError(problems);
+  const known = pickKnown(env);
+  const parsed = v.safeParse(EnvSchema, known, { abortPipeEarly: true });
+  // Checks across settings read the raw values, so they are listed along with any setting's own problem.
+  const problems = [...(parsed.success ? [] : describeIssues(parsed.issues)), ...crossChecks(role, known)];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.output;
-  if (e.SMTP_PORT !== undefined && e.SMTP_HOST === undefined) problems.push("SMTP_PORT: needs SMTP_HOST");
-  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined)) {
-    problems.push("SMTP_USER and SMTP_PASSWORD: set both or neither");
-  }
   const tokens = (e.API_TOKENS ?? "").split(",").map((t) => t.trim()).filter(Boolean);
-  if (tokens.some((t) => t.length < 16)) problems.push("API_TOKENS: each token must be at least 16 characters");
-  if (role === "worker" && e.AGENT_TYPE === undefined) problems.push("AGENT_TYPE: required for --role=worker (the kind of work it does, e.g. summarizer)");
-  if (role === "worker" && e.AGENT_TYPE !== undefined && e.AGENT_HANDLER_URL === undefined && !isBuiltInAgentType(e.AGENT_TYPE)) {
-    problems.push(`AGENT_HANDLER_URL: required for agent type ${e.AGENT_TYPE}, which is not built in (built in: ${BUILT_IN_AGENT_TYPES.join(", ")})`);
-  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const properties = kafkaPropertiesFromEnv(env, PROJECT_KAFKA_SETTINGS);
@@ -174,8 +167,28 @@ export function loadConfig(role: Role, env: Env): Config {
 
 /** type-host-random: unique per process, and says where it runs. */
 function defaultAgentId(type: string): string {
-  const host = hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 60) || "host";
-  return `${type}-${host}-${crypto.randomUUID().slice(0, 6)}`.slice(0, 128);
+  // The host name is cut to fit, never the random part: it is what keeps two workers on one host apart.
+  const random = crypto.randomUUID().slice(0, 6);
+  const room = 128 - type.length - random.length - 2;
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, Math.min(50, room));
+  return host ? `${type}-${host}-${random}` : `${type}-${random}`;
+}
+
+/** The problems between settings, from their raw values. */
+function crossChecks(role: Role, raw: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  if (raw.SMTP_PORT !== undefined && raw.SMTP_HOST === undefined) problems.push("SMTP_PORT: needs SMTP_HOST");
+  if ((raw.SMTP_USER === undefined) !== (raw.SMTP_PASSWORD === undefined)) problems.push("SMTP_USER and SMTP_PASSWORD: set both or neither");
+  const tokens = (raw.API_TOKENS ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  if (tokens.some((t) => t.length < 16)) problems.push("API_TOKENS: each token must be at least 16 characters");
+  if (role === "worker") {
+    const type = raw.AGENT_TYPE?.trim();
+    if (!type) problems.push("AGENT_TYPE: required for --role=worker (the kind of work it does, e.g. summarizer)");
+    else if (raw.AGENT_HANDLER_URL === undefined && SAFE_ID_PATTERN.test(type) && !isBuiltInAgentType(type)) {
+      problems.push(`AGENT_HANDLER_URL: required for agent type ${type}, which is not built in (built in: ${BUILT_IN_AGENT_TYPES.join(", ")})`);
+    }
+  }
+  return problems;
 }
 
 /** The librdkafka override, needed before the full configuration (e.g. for --version). */

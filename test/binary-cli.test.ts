@@ -24,13 +24,13 @@ describe("the agent-events command line", () => {
   test("--help lists the roles", () => {
     const { code, out } = run(["--help"]);
     expect(code).toBe(0);
-    for (const role of ["api", "email", "slack", "audit", "all"]) expect(out).toContain(`  ${role} `);
+    for (const role of ["api", "email", "slack", "audit", "worker", "all"]) expect(out).toContain(`  ${role} `);
   });
 
   test("an unknown role exits with status 2 and lists the roles", () => {
-    const { code, err } = run(["--role=orchestrator"]);
+    const { code, err } = run(["--role=dispatcher"]);
     expect(code).toBe(2);
-    expect(err).toContain('unknown role "orchestrator"; roles are: api, email, slack, audit, all');
+    expect(err).toContain('unknown role "dispatcher"; roles are: api, email, slack, audit, worker, all');
   });
 
   test("--role NAME starts the role as --role=NAME does", async () => {

@@ -105,20 +105,31 @@ describe("a full disk", () => {
   test("DATA_DIR full under the email agent: not ready naming the store, every task emailed exactly once after space returns", async () => {
     const dataDisk = disk("256k");
     const email = start("email", { DATA_DIR: dataDisk.dir, SMTP_HOST: "127.0.0.1", SMTP_PORT: String(smtp.port) });
+    // Should a step never come, the test's timeout says nothing of why: this says where it stood.
+    let lastState: unknown;
+    const diagnosis = setTimeout(() => {
+      console.error(`stuck: readiness ${JSON.stringify(lastState)}, ${smtp.accepted.length} mails, exit ${email.process.exitCode}`);
+      console.error(email.output.slice(-15).join("\n"));
+    }, 100_000);
     await email.ready();
     const ids = await publishTasks("email-disk", 300);
 
     const { missing } = await eventually(async () => {
       const state = await readiness(email);
+      lastState = state;
       return state.status === 503 && state.missing.some((m) => m.includes("SQLITE_FULL")) ? state : undefined;
     }, 250);
     expect(missing.find((m) => m.includes("SQLITE_FULL"))).toContain(join(dataDisk.dir, "email-processed.sqlite"));
 
     dataDisk.resize("16m");
-    await eventually(async () => ((await readiness(email)).status === 200 ? true : undefined), 250);
+    await eventually(async () => {
+      lastState = await readiness(email);
+      return (lastState as { status: number }).status === 200 ? true : undefined;
+    }, 250);
     await drained(email.url, "notification-email");
     // The body is quoted-printable, which may wrap an id; the correlation id header holds one whole.
     const correlations = smtp.accepted.map((mail) => /^X-Correlation-ID: (\S+)\r?$/m.exec(mail.raw)?.[1]);
     expect(ids.map((_, i) => correlations.filter((c) => c === `req-email-disk-${i}`).length)).toEqual(ids.map(() => 1));
+    clearTimeout(diagnosis);
   }, 120_000);
 });

@@ -100,6 +100,23 @@ describe("calling an agent's handler over HTTP", () => {
     expect(handler.received).toHaveLength(1);
   });
 
+  test("a reply with both error and output fails the task: the error wins", async () => {
+    const handler = handlerServer(() => json({ output: "partial", error: "gave up halfway" }));
+
+    const outcome = await callHttpHandler(taskRequest(), context(), options(handler.url, 0).options);
+
+    expect(outcome).toMatchObject({ kind: "failed", retriable: false });
+    expect(outcome.kind === "failed" && outcome.reason).toContain("gave up halfway");
+  });
+
+  test("an error of null is no error: the output completes the task", async () => {
+    const handler = handlerServer(() => json({ output: "done", error: null }));
+
+    const outcome = await callHttpHandler(taskRequest(), context(), options(handler.url, 0).options);
+
+    expect(outcome).toEqual({ kind: "completed", output: "done" });
+  });
+
   test("an error that is not a string is reported as its JSON", async () => {
     const handler = handlerServer(() => json({ error: { code: "UNSUPPORTED", field: "to" } }));
 
@@ -243,6 +260,8 @@ describe("calling an agent's handler over HTTP", () => {
     expect(outcome).toMatchObject({ kind: "failed", retriable: false });
     expect(outcome.kind === "failed" && outcome.reason).toContain("over 1 MiB");
     expect(sent).toBeGreaterThan(MAX_REPLY_BYTES);
+    // What the sockets buffered ahead, nowhere near the gigabytes an unbounded read would take in.
+    expect(sent).toBeLessThan(64 * MAX_REPLY_BYTES);
     expect(handler.received).toHaveLength(1);
   }, 10_000);
 

@@ -366,15 +366,21 @@ describe("a worker leaves alone", () => {
     expect(calls).toHaveLength(1);
   });
 
-  test("other known events such as task.created", async () => {
+  test("other known events such as task.created, or its own reports", async () => {
     const { worker, publisher, calls } = startWorker();
     const created = createEvent(
       "task.created",
       { task_id: "task-42", title: "Translate the greeting", owner_id: "user-456", priority: 2 },
       { correlation_id: "req-abc-123", causation_id: "api-create-task-42", source: "task-api" },
     );
+    const accepted = createEvent(
+      "agent.task.accepted",
+      { task_id: "task-42", agent_id: ID, agent_type: TYPE, attempt: 1 },
+      { correlation_id: "req-abc-123", causation_id: assignment().event_id, source: ID },
+    );
 
     await worker.agent.handleOne(deliveryOf(created));
+    await worker.agent.handleOne(deliveryOf(accepted));
 
     expect(publisher.published).toEqual([]);
     expect(calls).toHaveLength(0);
@@ -482,16 +488,22 @@ describe("a worker told to stop while a task runs", () => {
 });
 
 describe("a worker whose publisher fails", () => {
-  test("rejects with an UnavailableError before running the task when the acceptance cannot be published", async () => {
+  test("an acceptance the broker did not take is reported with the outcome, without running the task twice", async () => {
     const { worker, publisher, calls } = startWorker();
+    const task = assignment();
     publisher.failOn = "agent.task.accepted";
 
-    const error = await rejectionOf(worker.agent.handleOne(deliveryOf(assignment())));
-
+    // The acceptance is sent before the handler runs but not waited for: the handler runs, and the report of
+    // its outcome, carrying the acceptance again, fails while the broker does.
+    const error = await rejectionOf(worker.agent.handleOne(deliveryOf(task)));
     expect(error).toBeInstanceOf(UnavailableError);
-    expect((error as Error).message).toContain("broker unreachable");
-    expect(calls).toHaveLength(0);
+    expect(calls).toHaveLength(1);
     expect(publisher.published).toEqual([]);
+
+    publisher.failOn = undefined;
+    await worker.agent.handleOne(deliveryOf(task));
+    expect(calls).toHaveLength(1);
+    expect(publisher.types()).toEqual(["agent.task.accepted", "agent.task.completed"]);
   });
 
   test("rejects with an UnavailableError when the outcome cannot be published, and once it can, reports it without running the task again", async () => {

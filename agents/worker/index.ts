@@ -121,7 +121,11 @@ export function createWorker(options: WorkerOptions): Worker {
       return publish(reported);
     }
     const accepted = acceptedFact(assignment, reporter);
-    await publish([accepted]);
+    // Sent before the handler runs, and acknowledged before the outcome is: both are keyed by the task, so
+    // the idempotent producer keeps them in order, and the slot is not held for a round trip to the broker.
+    const acceptance = publish([accepted]);
+    // Observed now: a task given up before the outcome (a stop) never awaits it.
+    acceptance.catch(() => {});
     counts.inFlight++;
     options.metrics?.inFlight(type, counts.inFlight);
     const started = performance.now();
@@ -133,17 +137,23 @@ export function createWorker(options: WorkerOptions): Worker {
       options.metrics?.inFlight(type, counts.inFlight);
     }
     const duration = performance.now() - started;
+    // Reported again with the outcome if it did not get through; the handler is not run again for it.
+    const unreported = await acceptance.then(() => [], () => [accepted]);
     const fact = outcomeFact(assignment, accepted, outcome, duration, reporter);
     counts[outcome.kind === "completed" ? "completed" : "failed"]++;
     options.metrics?.finished(type, outcome.kind, duration / 1000);
-    delivery.logger.info({ task_id: assignment.data.task_id, outcome: outcome.kind, duration_ms: Math.round(duration) }, `task ${outcome.kind}`);
+    // A line per completed task would cost more than the task itself at thousands a second; failures stand out.
+    delivery.logger[outcome.kind === "completed" ? "debug" : "warn"](
+      { task_id: assignment.data.task_id, outcome: outcome.kind, duration_ms: Math.round(duration), ...(outcome.kind === "failed" ? { reason: outcome.reason } : {}) },
+      `task ${outcome.kind}`,
+    );
     try {
-      finished.record(key, [accepted, fact]);
+      await finished.record(key, [accepted, fact]);
     } catch (error) {
       // Kept in memory: this process will not run it again, and readiness names the disk.
       if (!(error instanceof DiskError)) throw error;
     }
-    await publish([fact]);
+    await publish([...unreported, fact]);
   }
 
   const agent: ParallelAgent = {

@@ -1,3 +1,4 @@
+import { agentProducerProperties } from "../client-defaults.ts";
 import type { Config } from "../config.ts";
 import { TOPICS } from "../events/index.ts";
 import { Health } from "../health.ts";
@@ -56,7 +57,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
   let shared: { producer: Producer; publisher: KafkaPublisher } | undefined;
   const sharedProducer = () => {
     if (!shared) {
-      const producer = kafka.producer("producer");
+      const producer = kafka.producer("producer", agentProducerProperties(kafka.properties));
       const onPublished = (event: { event_type: string }, seconds: number) =>
         metrics.deliverySeconds.observe({ event_type: event.event_type }, seconds);
       shared = { producer, publisher: new KafkaPublisher(producer, onPublished) };
