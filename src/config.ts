@@ -6,6 +6,8 @@ import { BUILT_IN_AGENT_TYPES, isBuiltInAgentType } from "../agents/worker/built
 import { AgentSkill, SAFE_ID_PATTERN } from "./events/index.ts";
 import { kafkaPropertiesFromEnv } from "./kafka/properties-from-env.ts";
 import { ROLE_TABLE, type RoleName } from "./roles/table.ts";
+import { loadWorkflows, parseWorkflows, type Workflows } from "./workflows/definition.ts";
+import exampleWorkflows from "../examples/workflows.yaml" with { type: "text" };
 
 /** Every role the command line takes: the table's, and `all`. */
 export const ROLES = [...(Object.keys(ROLE_TABLE) as RoleName[]), "all"] as const;
@@ -72,6 +74,11 @@ const EnvSchema = v.object({
   AGENT_VERSION: v.optional(v.pipe(text, v.maxLength(64, "must be at most 64 characters"))),
   AGENT_DESCRIPTION: v.optional(v.pipe(text, v.maxLength(2000, "must be at most 2000 characters"))),
   AGENT_SKILLS: v.optional(v.pipe(text, v.parseJson(undefined, "must be JSON"), v.array(AgentSkill, "must be a JSON array of skills"))),
+  WORKFLOWS_FILE: v.optional(text),
+  TASK_MAX_ATTEMPTS: v.optional(integer(1, 100), "3"),
+  TASK_ACCEPT_TIMEOUT_MS: v.optional(integer(100, 7 * 24 * 3_600_000), "300000"),
+  TASK_TIMEOUT_MS: v.optional(integer(100, 7 * 24 * 3_600_000), "600000"),
+  TASK_RETRY_BACKOFF_MS: v.optional(integer(0, 600_000), "1000"),
 });
 
 export interface Config {
@@ -98,6 +105,9 @@ export interface Config {
   slack: { webhookUrl: string | undefined; outboxFile: string };
   audit: { logDir: string };
   worker: WorkerConfig;
+  /** WORKFLOWS_FILE's workflows (for `all` without it, examples/workflows.yaml's), by name. */
+  workflows: Workflows;
+  orchestrator: { maxAttempts: number; acceptTimeoutMs: number; taskTimeoutMs: number; retryBackoffMs: number };
 }
 
 export interface WorkerConfig {
@@ -121,6 +131,7 @@ export function loadConfig(role: Role, env: Env): Config {
   const parsed = v.safeParse(EnvSchema, known, { abortPipeEarly: true });
   // Checks across settings read the raw values, so they are listed along with any setting's own problem.
   const problems = [...(parsed.success ? [] : describeIssues(parsed.issues)), ...crossChecks(role, known)];
+  const workflows = workflowsOf(role, known.WORKFLOWS_FILE?.trim(), problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.output;
   const tokens = (e.API_TOKENS ?? "").split(",").map((t) => t.trim()).filter(Boolean);
@@ -162,7 +173,26 @@ export function loadConfig(role: Role, env: Env): Config {
       handlerRetries: e.AGENT_HANDLER_RETRIES,
       card: { name: e.AGENT_NAME, version: e.AGENT_VERSION, description: e.AGENT_DESCRIPTION, skills: e.AGENT_SKILLS },
     },
+    workflows: workflows!,
+    orchestrator: {
+      maxAttempts: e.TASK_MAX_ATTEMPTS,
+      acceptTimeoutMs: e.TASK_ACCEPT_TIMEOUT_MS,
+      taskTimeoutMs: e.TASK_TIMEOUT_MS,
+      retryBackoffMs: e.TASK_RETRY_BACKOFF_MS,
+    },
   };
+}
+
+/** The workflows, with the file's problems added to `problems`; `all` without a file gets the examples. */
+function workflowsOf(role: Role, file: string | undefined, problems: string[]): Workflows | undefined {
+  try {
+    if (file) return loadWorkflows(file);
+    return role === "all" ? parseWorkflows(exampleWorkflows, "examples/workflows.yaml") : new Map();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
 }
 
 /** type-host-random: unique per process, and says where it runs. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentProcess, agentEventsBinary, eventually } from "./support/agent-process.ts";
@@ -24,13 +24,13 @@ describe("the agent-events command line", () => {
   test("--help lists the roles", () => {
     const { code, out } = run(["--help"]);
     expect(code).toBe(0);
-    for (const role of ["api", "email", "slack", "audit", "worker", "all"]) expect(out).toContain(`  ${role} `);
+    for (const role of ["api", "email", "slack", "audit", "worker", "orchestrator", "all"]) expect(out).toContain(`  ${role} `);
   });
 
   test("an unknown role exits with status 2 and lists the roles", () => {
     const { code, err } = run(["--role=dispatcher"]);
     expect(code).toBe(2);
-    expect(err).toContain('unknown role "dispatcher"; roles are: api, email, slack, audit, worker, all');
+    expect(err).toContain('unknown role "dispatcher"; roles are: api, email, slack, audit, worker, orchestrator, all');
   });
 
   test("--role NAME starts the role as --role=NAME does", async () => {
@@ -56,6 +56,41 @@ describe("the agent-events command line", () => {
     expect(err).toContain("KAFKA_TOPIC_PARTITIONS");
     expect(err).toContain("SMTP_SECURE");
     expect(err).not.toContain("agent-events running");
+  });
+
+  test("a bad workflow file stops start-up with status 2, listing every problem in it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-events-workflows-"));
+    const file = join(dir, "workflows.yaml");
+    writeFileSync(
+      file,
+      [
+        "workflows:",
+        "  - name: review",
+        "    steps:",
+        "      - { id: draft, agent_type: writer, input: { text: '{{steps.check.output.text}}' } }",
+        "      - { id: check, agent_type: checker, depends_on: [draft, publish], colour: blue }",
+        "      - { id: check, agent_type: checker }",
+        "  - name: loop",
+        "    steps:",
+        "      - { id: a, agent_type: x, depends_on: [b] }",
+        "      - { id: b, agent_type: x, depends_on: [a] }",
+      ].join("\n"),
+    );
+    for (const role of ["orchestrator", "api"]) {
+      const { code, err } = run([`--role=${role}`], { WORKFLOWS_FILE: file, TASK_MAX_ATTEMPTS: "0" });
+      expect(code).toBe(2);
+      expect(err).toContain("TASK_MAX_ATTEMPTS: must be at least 1");
+      expect(err).toContain(`WORKFLOWS_FILE (${file}): workflows.0.steps.1.colour: is not a field of a step (id, agent_type, input, depends_on, attempts, timeout_ms)`);
+      expect(err).not.toContain("agent-events running");
+    }
+    writeFileSync(file, readFileSync(file, "utf8").replace(", colour: blue", ""));
+    const { code, err } = run(["--role=orchestrator"], { WORKFLOWS_FILE: file });
+    expect(code).toBe(2);
+    expect(err).toContain("step check is defined twice");
+    expect(err).toContain("step check depends on publish, which is not a step of this workflow");
+    expect(err).toContain("step draft refers to the output of check, which it does not wait for");
+    expect(err).toContain("steps depend on each other in a loop: a -> b -> a");
+    expect(run(["--role=orchestrator"], { WORKFLOWS_FILE: join(dir, "missing.yaml") }).err).toContain(`WORKFLOWS_FILE: cannot read ${join(dir, "missing.yaml")}`);
   });
 
   test("an unknown or invalid librdkafka property stops start-up with librdkafka's message", () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { AgentProcess, agentEventsBinary } from "./support/agent-process.ts";
 import { drained } from "./support/drained.ts";
 import { killDuringEffect } from "./support/kill-during-effect.ts";
-import { startKafkaCluster, type KafkaCluster } from "./support/kafka-cluster.ts";
+import { QUICK_GROUP_SESSIONS, startKafkaCluster, type KafkaCluster } from "./support/kafka-cluster.ts";
 import { startSmtpSink, type ReceivedMail } from "./support/smtp-sink.ts";
 import { startWebhookSink, type ReceivedPost } from "./support/webhook-sink.ts";
 
@@ -37,16 +37,9 @@ function start(name: string, role: string, env: Record<string, string> = {}): Ag
 
 beforeAll(async () => {
   agentEventsBinary();
-  // Kafka 4's group protocol: the broker decides when a member that stopped heartbeating is gone (45 s by
-  // default); 6 s keeps the test short.
   cluster = await startKafkaCluster({
     nodes: 1,
-    brokerConfig: {
-      "group.consumer.session.timeout.ms": "6000",
-      "group.consumer.min.session.timeout.ms": "6000",
-      "group.consumer.heartbeat.interval.ms": "1000",
-      "group.consumer.min.heartbeat.interval.ms": "1000",
-    },
+    brokerConfig: QUICK_GROUP_SESSIONS,
   });
   smtp = await startSmtpSink((mail) => onMail?.(mail));
   webhook = startWebhookSink((post) => onPost?.(post));

@@ -9,7 +9,7 @@ import { decodeFinished } from "../src/transport/offset-tracker.ts";
 import { KafkaPublisher } from "../src/transport/kafka-publisher.ts";
 import { AgentProcess, agentEventsBinary } from "./support/agent-process.ts";
 import { EventCollector } from "./support/event-collector.ts";
-import { startKafkaCluster, type KafkaCluster } from "./support/kafka-cluster.ts";
+import { QUICK_GROUP_SESSIONS, startKafkaCluster, type KafkaCluster } from "./support/kafka-cluster.ts";
 import { startTaskHandler } from "./support/task-handler-server.ts";
 
 // Worker agents of the compiled binary on a real broker: two of one type calling an HTTP handler (this test's
@@ -59,12 +59,7 @@ beforeAll(async () => {
   agentEventsBinary();
   cluster = await startKafkaCluster({
     nodes: 1,
-    brokerConfig: {
-      "group.consumer.session.timeout.ms": "6000",
-      "group.consumer.min.session.timeout.ms": "6000",
-      "group.consumer.heartbeat.interval.ms": "1000",
-      "group.consumer.min.heartbeat.interval.ms": "1000",
-    },
+    brokerConfig: QUICK_GROUP_SESSIONS,
   });
   handler = startTaskHandler();
   pythonPort = 20_000 + Math.floor(Math.random() * 10_000);

@@ -78,6 +78,7 @@ export function heartbeatFact(
   reporter: Reporter,
   counts: { inFlight: number; completed: number; failed: number },
   draining: boolean,
+  heartbeatMs?: number,
 ): DomainEvent<"agent.heartbeat"> {
   const status = draining ? "draining" : counts.inFlight > 0 ? "busy" : "idle";
   return createEvent(
@@ -89,6 +90,7 @@ export function heartbeatFact(
       in_flight: counts.inFlight,
       completed: counts.completed,
       failed: counts.failed,
+      ...(heartbeatMs !== undefined ? { heartbeat_ms: heartbeatMs } : {}),
     },
     agentMetadata(reporter, "heartbeat"),
   );

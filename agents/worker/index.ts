@@ -108,6 +108,9 @@ export function createWorker(options: WorkerOptions): Worker {
     return fitsAnEvent(outcome);
   }
 
+  /** Assignments being run, by event id: the same assignment published again waits for the run in hand. */
+  const running = new Map<string, Promise<void>>();
+
   async function handleOne(delivery: Delivery): Promise<void> {
     if (!delivery.known || delivery.event.event_type !== "task.assigned") return;
     const assignment = delivery.event;
@@ -115,11 +118,23 @@ export function createWorker(options: WorkerOptions): Worker {
     // Asked of one agent by name: the others of its type leave it alone.
     if (assignment.data.agent_id !== undefined && assignment.data.agent_id !== id) return;
     const key = assignment.event_id;
+    const inHand = running.get(key);
+    if (inHand) return inHand.catch(() => {});
     const reported = finished.get(key);
     if (reported) {
       delivery.logger.debug({ task_id: assignment.data.task_id }, "assignment finished before; reporting its facts again");
       return publish(reported);
     }
+    const run = runAssignment(assignment, delivery, key);
+    running.set(key, run);
+    try {
+      await run;
+    } finally {
+      running.delete(key);
+    }
+  }
+
+  async function runAssignment(assignment: DomainEvent<"task.assigned">, delivery: Delivery, key: string): Promise<void> {
     const accepted = acceptedFact(assignment, reporter);
     // Sent before the handler runs, and acknowledged before the outcome is: both are keyed by the task, so
     // the idempotent producer keeps them in order, and the slot is not held for a round trip to the broker.
@@ -181,7 +196,7 @@ export function createWorker(options: WorkerOptions): Worker {
       heartbeat = setInterval(() => {
         if (beating || draining) return;
         beating = true;
-        void publish([heartbeatFact(reporter, counts, draining)])
+        void publish([heartbeatFact(reporter, counts, draining, options.heartbeatMs)])
           .catch((error) => logger.debug({ err: error }, "heartbeat not published"))
           .finally(() => (beating = false));
       }, options.heartbeatMs);

@@ -6,15 +6,16 @@ import type { EventEnvelope } from "./envelope.ts";
  * reader of all four (the audit agent) sees every event once. The key picks the partition, so all events with
  * the same key are read in the order they were written.
  *
- * | event types                                             | topic         | key         |
- * |---------------------------------------------------------|---------------|-------------|
- * | task.created, task.started, task.completed, task.failed | task-events   | task_id     |
- * | task.assigned                                           | agent-tasks   | task_id     |
- * | agent.registered, agent.heartbeat, agent.deregistered   | agent-results | agent_id    |
- * | agent.task.accepted, agent.task.completed, .failed      | agent-results | task_id     |
- * | workflow.started, workflow.step.completed,              | agent-results | workflow_id |
- * |   workflow.completed, workflow.failed                   |               |             |
- * | notification.sent                                       | audit-events  | task_id     |
+ * | event types                                             | topic         | key                         |
+ * |---------------------------------------------------------|---------------|-----------------------------|
+ * | task.created                                            | task-events   | task_id                     |
+ * | task.started, task.completed, task.failed               | task-events   | task_id (a step: its run's) |
+ * | task.assigned                                           | agent-tasks   | task_id (a step: its run's) |
+ * | agent.registered, agent.heartbeat, agent.deregistered   | agent-results | agent_id                    |
+ * | agent.task.accepted, agent.task.completed, .failed      | agent-results | task_id (a step: its run's) |
+ * | workflow.started, workflow.step.completed,              | agent-results | workflow_id                 |
+ * |   workflow.completed, workflow.failed                   |               |                             |
+ * | notification.sent                                       | audit-events  | task_id                     |
  *
  * Why:
  * - task-events carries the lifecycle every task-aware agent (e-mail, Slack) follows.
@@ -24,6 +25,9 @@ import type { EventEnvelope } from "./envelope.ts";
  *   share it, so an orchestrator restarting replays one topic to rebuild its state.
  * - agent.task.* is keyed by task, not agent: a task that fails on one agent and is accepted by another keeps
  *   its reports in order.
+ * - A task that is a step of a workflow run is keyed by the run's workflow_id instead of its task_id (task.*,
+ *   task.assigned, agent.task.*): the run's events, on all topics, then share one partition number, so the
+ *   orchestrator member owning that partition (of every topic: the range assignor) holds the whole run.
  * - notification.sent records a side effect nobody acts on; it is kept for compliance only.
  */
 
@@ -74,11 +78,26 @@ export function topicOf(type: EventType): Topic {
   return EVENT_ROUTES[type].topic;
 }
 
-/** The entity id the event is about; Kafka hashes it to pick the partition. */
+/**
+ * The entity id the event is about; Kafka hashes it to pick the partition. A task that is a step of a
+ * workflow run is keyed by the run (`workflow_id`) instead: every event of a run, on whichever topic, then
+ * lands in the same partition number, and the orchestrator member that owns it sees all of the run.
+ */
 export function messageKey(event: DomainEvent): string {
   const data: Readonly<Record<string, unknown>> = event.data;
+  if (typeof data.workflow_id === "string" && KEYED_BY_RUN.has(event.event_type)) return data.workflow_id;
   return data[EVENT_ROUTES[event.event_type].key] as string;
 }
+
+const KEYED_BY_RUN: ReadonlySet<string> = new Set([
+  "task.assigned",
+  "task.started",
+  "task.completed",
+  "task.failed",
+  "agent.task.accepted",
+  "agent.task.completed",
+  "agent.task.failed",
+]);
 
 /** Header names, equal to the envelope's own field names. */
 export const HEADER_NAMES = ["event_type", "correlation_id", "causation_id", "source"] as const;

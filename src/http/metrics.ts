@@ -72,7 +72,39 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly orchestratorFacts = new Counter({
+    name: "agent_events_orchestrator_facts_total",
+    help: "Facts the orchestrator published (task.assigned, task.completed, workflow.completed, ...), by type.",
+    labelNames: ["event_type"] as const,
+    registers: [this.registry],
+  });
+  readonly unacceptedTasks = new Counter({
+    name: "agent_events_tasks_unaccepted_total",
+    help: "Assignments no worker accepted within TASK_ACCEPT_TIMEOUT_MS (each fails its task), by agent type.",
+    labelNames: ["agent_type"] as const,
+    registers: [this.registry],
+  });
+  private readonly openSources: Array<() => { tasks: number; runs: number }> = [];
+
   constructor() {
+    const openSources = this.openSources;
+    new Gauge({
+      name: "agent_events_orchestrator_open",
+      help: "Tasks and workflow runs the orchestrator holds open (assigned, running or waiting to retry).",
+      labelNames: ["kind"] as const,
+      registers: [this.registry],
+      collect() {
+        let tasks = 0;
+        let runs = 0;
+        for (const source of openSources) {
+          const open = source();
+          tasks += open.tasks;
+          runs += open.runs;
+        }
+        this.set({ kind: "tasks" }, tasks);
+        this.set({ kind: "workflow_runs" }, runs);
+      },
+    });
     const sources = this.lagSources;
     new Gauge({
       name: "agent_events_consumer_lag",
@@ -90,6 +122,18 @@ export class Metrics {
 
   addLagSource(source: () => PartitionLag[]): void {
     this.lagSources.push(source);
+  }
+
+  addOpenWork(source: () => { tasks: number; runs: number }): void {
+    this.openSources.push(source);
+  }
+
+  /** The orchestrator's view of these metrics. */
+  forOrchestrator() {
+    return {
+      published: (eventType: string) => this.orchestratorFacts.inc({ event_type: eventType }),
+      unaccepted: (agentType: string) => this.unacceptedTasks.inc({ agent_type: agentType }),
+    };
   }
 
   /** A worker's view of these metrics. */

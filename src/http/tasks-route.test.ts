@@ -8,11 +8,13 @@ import { createApp } from "./app.ts";
 import { IdempotencyStore } from "./idempotency-store.ts";
 import { Metrics } from "./metrics.ts";
 import type { Problem } from "./problem.ts";
+import type { TaskTargets } from "./task-target.ts";
 import { tasksRoute } from "./tasks-route.ts";
+import { parseWorkflows } from "../workflows/definition.ts";
 
 const TOKEN = "s3cret-token-0123456789";
 
-function setup(options: { publisher?: Publisher; tokens?: string[]; publishTimeoutMs?: number } = {}) {
+function setup(options: { publisher?: Publisher; tokens?: string[]; publishTimeoutMs?: number; targets?: TaskTargets } = {}) {
   const publisher = options.publisher ?? new MemoryPublisher();
   const app = createApp({
     logger: silentLogger,
@@ -25,6 +27,7 @@ function setup(options: { publisher?: Publisher; tokens?: string[]; publishTimeo
         logger: silentLogger,
         publishTimeoutMs: options.publishTimeoutMs ?? 1000,
         tokens: options.tokens ?? [],
+        targets: options.targets,
       }),
     ],
   });
@@ -87,8 +90,8 @@ describe("POST /tasks", () => {
     ["form encoded", post("title=x", { "Content-Type": "application/x-www-form-urlencoded" }), 415, [
       { path: "Content-Type", message: "got application/x-www-form-urlencoded" },
     ]],
-    ["body over 64 KiB", post({ ...valid, title: "x".repeat(70 * 1024) }), 413, [
-      { path: "", message: "must be at most 65536 bytes" },
+    ["body over 72 KiB (a 64 KiB input and the rest)", post({ ...valid, title: "x".repeat(80 * 1024) }), 413, [
+      { path: "", message: "must be at most 73728 bytes" },
     ]],
     // JSON.parse's own words (Bun is pinned).
     ["invalid JSON", post("{title:"), 400, [{ path: "", message: "JSON Parse error: Expected '}'" }]],
@@ -118,7 +121,7 @@ describe("POST /tasks", () => {
     ["priority 2.5", post({ ...valid, priority: 2.5 }), 400, [{ path: "priority", message: "must be an integer" }]],
     ["priority as a string", post({ ...valid, priority: "2" }), 400, [{ path: "priority", message: "must be a number" }]],
     ["unknown field", post({ ...valid, priorty: 3 }), 400, [
-      { path: "priorty", message: "is not a field of a task (title, owner_id, priority)" },
+      { path: "priorty", message: "is not a field of a task (title, owner_id, priority, agent_type, workflow, input)" },
     ]],
     ["correlation id with spaces", post(valid, { "X-Correlation-ID": "req 1" }), 400, [
       { path: "X-Correlation-ID", message: unsafeId },
@@ -236,3 +239,61 @@ describe("health, readiness and metrics", () => {
 async function jsonOf(response: Response): Promise<any> {
   return response.json();
 }
+
+describe("POST /tasks for an agent or a workflow", () => {
+  const workflows = parseWorkflows(`
+workflows:
+  - name: brief
+    steps:
+      - { id: summary, agent_type: summarizer, input: { text: "{{input.text}}" } }
+      - { id: tags, agent_type: keywords, depends_on: [summary], input: { summary: "{{steps.summary.output.summary}}" } }
+`);
+  const targets = (types: string[] | undefined): TaskTargets => ({ agentTypes: () => (types ? new Set(types) : undefined), workflows });
+
+  test("a task for a registered agent type publishes task.created with the agent_type and the input", async () => {
+    const { app, publisher } = setup({ targets: targets(["summarizer"]) });
+    const response = await app.request(post({ ...valid, agent_type: "summarizer", input: { text: "A. B." } }));
+    expect(response.status).toBe(201);
+    const { id } = await jsonOf(response);
+    expect((publisher as MemoryPublisher).published[0]!.data).toEqual({ task_id: id, ...valid, agent_type: "summarizer", input: { text: "A. B." } });
+  });
+
+  test("a workflow run answers with its workflow_id, the id GET /workflows/{id} takes", async () => {
+    const { app, publisher } = setup({ targets: targets(["summarizer", "keywords"]) });
+    const response = await app.request(post({ ...valid, workflow: "brief", input: { text: "A. B." } }));
+    expect(response.status).toBe(201);
+    const body = await jsonOf(response);
+    expect(body.workflow_id).toBe(body.id);
+    expect((publisher as MemoryPublisher).published[0]!.data).toMatchObject({ task_id: body.id, workflow: "brief", input: { text: "A. B." } });
+  });
+
+  test("every problem with the fields and with what the task is for is listed in one 400", async () => {
+    const { app, publisher } = setup({ targets: targets(["summarizer"]) });
+    const response = await app.request(post({ title: "", owner_id: "u", workflow: "brief", input: { txt: "A." } }));
+    expect(response.status).toBe(400);
+    expect((await jsonOf(response)).problems).toEqual([
+      { path: "title", message: "must be 1-500 characters" },
+      { path: "input.text", message: "is required by workflow brief" },
+      { path: "workflow", message: "step tags needs agent type keywords, but no agent of that type has registered (registered: summarizer)" },
+    ]);
+    expect((publisher as MemoryPublisher).published).toEqual([]);
+  });
+
+  test("an input that is not an object, or an input for a plain task, is refused", async () => {
+    const { app } = setup({ targets: targets(["summarizer"]) });
+    const notObject = await app.request(post({ ...valid, agent_type: "summarizer", input: "text" }));
+    expect((await jsonOf(notObject)).problems).toEqual([{ path: "input", message: "must be a JSON object" }]);
+    const plain = await app.request(post({ ...valid, input: { text: "t" } }));
+    expect((await jsonOf(plain)).problems).toEqual([{ path: "input", message: "is only for a task with an agent_type or a workflow" }]);
+  });
+
+  test("before the agent registry has caught up, a task for an agent answers 503 with Retry-After and publishes nothing", async () => {
+    const { app, publisher } = setup({ targets: targets(undefined) });
+    const response = await app.request(post({ ...valid, agent_type: "summarizer", input: {} }));
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Retry-After")).toBe("5");
+    expect((await jsonOf(response)).problems).toEqual([{ path: "", message: "the agent registry has not read agent-results up to now yet" }]);
+    expect((publisher as MemoryPublisher).published).toEqual([]);
+    expect((await app.request(post(valid))).status).toBe(201);
+  });
+});

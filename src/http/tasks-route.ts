@@ -3,16 +3,19 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { createEvent, SafeId, startChain, CORRELATION_ID_HEADER } from "../events/index.ts";
-import { boundedText } from "../events/catalog/fields.ts";
+import { boundedText, jsonObject } from "../events/catalog/fields.ts";
+import { MAX_TASK_INPUT_BYTES } from "../events/catalog/task.ts";
 import { isPlainObject } from "../events/envelope.ts";
 import type { Logger } from "../log.ts";
 import { derivedId } from "../transport/derived-id.ts";
 import type { Publisher } from "../transport/types.ts";
 import type { IdempotencyStore } from "./idempotency-store.ts";
 import { problemResponse, type Problem } from "./problem.ts";
+import { checkTarget, type TaskTargetFields, type TaskTargets } from "./task-target.ts";
 import { tokenAuth } from "./token-auth.ts";
 
-export const MAX_BODY_BYTES = 64 * 1024;
+/** A task's input may be 64 KiB of JSON; the rest of the body is a few short fields. */
+export const MAX_BODY_BYTES = MAX_TASK_INPUT_BYTES + 8 * 1024;
 const SOURCE = "task-api";
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -29,6 +32,10 @@ export const CreateTaskRequest = v.strictObject({
     ),
     1,
   ),
+  /** Work for an agent of this type (the orchestrator assigns it), or a run of this workflow, with its input. */
+  agent_type: v.optional(SafeId),
+  workflow: v.optional(SafeId),
+  input: v.optional(jsonObject(MAX_TASK_INPUT_BYTES)),
 });
 
 export interface TasksRouteOptions {
@@ -39,6 +46,8 @@ export interface TasksRouteOptions {
   publishTimeoutMs: number;
   /** What keeps a publish from succeeding now (no topics yet, no broker): non-empty means 503 at once. */
   unavailable?: () => string[];
+  /** The agent types and workflows a task may name; without it, naming either is refused. */
+  targets?: TaskTargets;
   /** Bearer tokens for POST /tasks; empty or absent leaves it open. */
   tokens?: readonly string[];
   /** A stop refuses new requests once begun, and answers those still waiting when its grace is over. */
@@ -99,7 +108,14 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
         return problemResponse(c, 400, "invalid task", [{ path: "", message: `must be a JSON object, not ${kindOf(json)}` }]);
       }
       const parsed = v.safeParse(CreateTaskRequest, json);
-      if (!parsed.success) return problemResponse(c, 400, "invalid task", issuesOf(parsed.issues));
+      // What the task is for is checked even when other fields are wrong, so that one answer lists everything.
+      const target = checkTarget(targetFieldsOf(json), options.targets ?? { agentTypes: () => new Set(), workflows: new Map() });
+      const problems = [...(parsed.success ? [] : issuesOf(parsed.issues)), ...(target.kind === "invalid" ? target.problems : [])];
+      if (!parsed.success || problems.length > 0) return problemResponse(c, 400, "invalid task", problems);
+      if (target.kind === "not-known-yet") {
+        c.header("Retry-After", RETRY_AFTER_SECONDS);
+        return problemResponse(c, 503, "not ready to check the task's agent_type; nothing was created", [{ path: "", message: target.why }]);
+      }
 
       if (key !== undefined) {
         const reservation = idempotency.reserve(key, createHash("sha256").update(raw).digest("hex"));
@@ -153,7 +169,12 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
           "the broker did not acknowledge task.created in time; it may still be recorded: retry with the same Idempotency-Key to have it created exactly once",
         );
       }
-      const body = JSON.stringify({ id: taskId, status: "created", correlation_id: correlationId });
+      const body = JSON.stringify({
+        id: taskId,
+        status: "created",
+        correlation_id: correlationId,
+        ...(parsed.output.workflow !== undefined ? { workflow_id: taskId } : {}),
+      });
       if (key !== undefined) {
         try {
           idempotency.complete(key, { status: 201, body });
@@ -181,6 +202,19 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
       logger.warn({ err: error }, "could not release an Idempotency-Key reservation; it expires by itself");
     }
   }
+}
+
+/** The fields naming what the task is for, where they have the right type (the schema reports the rest). */
+function targetFieldsOf(json: Record<string, unknown>): TaskTargetFields {
+  const fields: TaskTargetFields = {
+    agent_type: typeof json.agent_type === "string" && v.is(SafeId, json.agent_type) ? json.agent_type : undefined,
+    workflow: typeof json.workflow === "string" && v.is(SafeId, json.workflow) ? json.workflow : undefined,
+    input: isPlainObject(json.input) ? json.input : undefined,
+  };
+  // An input beside an agent_type or workflow of the wrong type: that field's own problem says enough.
+  const named = json.agent_type !== undefined || json.workflow !== undefined;
+  if (named && fields.agent_type === undefined && fields.workflow === undefined) fields.input = undefined;
+  return fields;
 }
 
 function kindOf(value: unknown): string {

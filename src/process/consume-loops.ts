@@ -30,7 +30,15 @@ export function consumeLoopFor(agent: Agent, { kafka, producer, logger, metrics 
     });
     return { loop, consumer };
   }
-  const consumer = kafka.consumer(agent.group, logger);
-  const loop = new Subscriber({ ...common, consumer, handle: agent.handle, maxBatch: agent.maxBatch, commitEach: agent.commitEach });
+  const consumer = kafka.consumer(agent.group, logger, { coPartitioned: agent.coPartitioned });
+  const loop = new Subscriber({
+    ...common,
+    consumer,
+    handle: agent.handle,
+    maxBatch: agent.maxBatch,
+    commitEach: agent.commitEach,
+    accepts: agent.accepts?.bind(agent),
+    replay: agent.replay,
+  });
   return { loop, consumer };
 }

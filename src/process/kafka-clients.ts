@@ -30,10 +30,10 @@ export class KafkaClients {
   }
 
   /** A consumer group member with the agents' defaults (client-defaults.ts). */
-  consumer(groupId: string, logger: Logger, options: { maxBuffered?: number } = {}): Consumer {
+  consumer(groupId: string, logger: Logger, options: { maxBuffered?: number; coPartitioned?: boolean } = {}): Consumer {
     const consumer = new Consumer({
       groupId,
-      properties: agentConsumerProperties(this.properties, this.embeddedBroker),
+      properties: agentConsumerProperties(this.properties, this.embeddedBroker, { coPartitioned: options.coPartitioned }),
       logger: logger.child({ client: "consumer" }),
       maxBuffered: options.maxBuffered,
     });

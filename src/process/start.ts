@@ -18,6 +18,7 @@ import type { ConsumeLoop } from "../transport/consume-loop.ts";
 import { consumeLoopFor } from "./consume-loops.ts";
 import type { Publisher } from "../transport/types.ts";
 import { KafkaClients } from "./kafka-clients.ts";
+import { AgentRegistry } from "../registry/agent-registry.ts";
 import { stopProcess, type StopOutcome } from "./stop.ts";
 import { TopicSetup } from "./topic-setup.ts";
 
@@ -66,6 +67,10 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
   };
   const publisher: Publisher = { publish: (event) => sharedProducer().publisher.publish(event), close: async () => {} };
 
+  // One per process: the api checks agent types against it, the orchestrator watches heartbeats with it.
+  let registry: AgentRegistry | undefined;
+  const agentRegistry = () => (registry ??= new AgentRegistry(kafka.properties, logger.child({ client: "agent-registry" })));
+
   // main.ts names the process's role, except for `all`, whose lines name the role they come from.
   const loggerFor = (role: RoleName) => (role === config.role ? logger : logger.child({ role }));
   const instances: Array<{ role: RoleName; instance: RoleInstance }> = [];
@@ -79,8 +84,17 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
       topicsProblem: () => topics.problem(),
       topicsReady: topics.ready,
       shutdown: { begun: begun.signal, graceOver: graceOver.signal },
+      agentRegistry,
     };
     instances.push({ role, instance: ROLE_TABLE[role].start(context) });
+  }
+  if (registry) {
+    const reading = registry;
+    const instance: RoleInstance = {
+      agents: [reading.agent],
+      readiness: { "agent-registry": () => (reading.caughtUp ? undefined : "the agent registry has not read agent-results up to now yet") },
+    };
+    instances.push({ role: roles[0]!, instance });
   }
 
   const agents: Array<{ agent: Agent; loop: ConsumeLoop }> = [];

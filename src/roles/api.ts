@@ -11,6 +11,7 @@ import type { RoleContext, RoleInstance } from "./role.ts";
  */
 export function startApiRole(context: RoleContext): RoleInstance {
   const { config, kafka, logger, metrics, shutdown } = context;
+  const registry = context.agentRegistry();
   const producer = kafka.producer("api-producer", apiProducerProperties(kafka.properties, config.api.publishTimeoutMs), logger);
   const idempotency = new IdempotencyStore(join(config.dataDir, "api-idempotency.sqlite"), Date.now, logger);
   const publisher = new KafkaPublisher(producer, (event, seconds) =>
@@ -22,6 +23,7 @@ export function startApiRole(context: RoleContext): RoleInstance {
     logger,
     publishTimeoutMs: config.api.publishTimeoutMs,
     tokens: config.api.tokens,
+    targets: { agentTypes: () => (registry.caughtUp ? registry.types() : undefined), workflows: config.workflows },
     // Before the topics exist or while the producer cannot reach the cluster, a request would only wait out
     // its deadline: it is answered 503 at once, with what is missing.
     unavailable: () => [context.topicsProblem(), producer.failed ? "producer failed" : undefined, producerProblem()].filter(isText),

@@ -4,6 +4,7 @@ import type { Check } from "../health.ts";
 import type { Metrics } from "../http/metrics.ts";
 import type { Logger } from "../log.ts";
 import type { KafkaClients } from "../process/kafka-clients.ts";
+import type { AgentRegistry } from "../registry/agent-registry.ts";
 import type { Agent } from "../transport/agent.ts";
 import type { Publisher } from "../transport/types.ts";
 
@@ -30,6 +31,8 @@ export interface RoleContext {
   /** Resolves once the coordination topics exist: before it, nothing can be published. */
   topicsReady: Promise<void>;
   shutdown: ShutdownSignals;
+  /** The process's agent registry, made on first use (one per process, whichever roles ask for it). */
+  agentRegistry(): AgentRegistry;
 }
 
 /** What a started role contributes to its process. */

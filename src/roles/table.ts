@@ -4,6 +4,7 @@ import { createSlackAgent } from "../../agents/slack/index.ts";
 import type { Config } from "../config.ts";
 import type { Agent } from "../transport/agent.ts";
 import { startApiRole } from "./api.ts";
+import { startOrchestratorRole } from "./orchestrator.ts";
 import { startWorkerRole } from "./worker.ts";
 import type { RoleContext, RoleDefinition, RoleInstance } from "./role.ts";
 
@@ -30,6 +31,11 @@ export const ROLE_TABLE = {
     summary: "runs AGENT_TYPE's tasks through AGENT_HANDLER_URL or a built-in handler (group agent-<type>)",
     inAll: true,
     start: startWorkerRole,
+  },
+  orchestrator: {
+    summary: "assigns tasks and workflow steps to workers, retries them, and serves their status (group orchestrator)",
+    inAll: true,
+    start: startOrchestratorRole,
   },
 } as const satisfies Record<string, RoleDefinition>;
 

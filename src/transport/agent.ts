@@ -1,9 +1,15 @@
+import type { ReplayHooks } from "./subscriber.ts";
 import type { BatchHandler, Delivery, RawMessage } from "./types.ts";
 
 interface AgentBase {
   readonly name: string;
   readonly group: string;
   readonly topics: readonly string[];
+  /**
+   * Needs partition N of every topic it reads in one member (their keys put one entity's events there): the
+   * group then uses the range assignor, which gives exactly that when the topics' partition counts are equal.
+   */
+  readonly coPartitioned?: boolean;
   /** Frees what the agent holds (stores, connections); called after its consumer has left the group. */
   close(): Promise<void>;
 }
@@ -26,6 +32,10 @@ export interface BatchAgent extends AgentBase {
    * effects leave Kafka, so that another process taking over their partitions repeats at most one effect.
    */
   readonly commitEach?: boolean;
+  /** Messages it does not want are committed unhandled; told from headers, without parsing. */
+  accepts?(message: RawMessage): boolean;
+  /** For agents that rebuild their state by reading their input again after a restart or a takeover. */
+  readonly replay?: ReplayHooks;
 }
 
 /** Handles up to `concurrency` messages at once, finishing in any order (the ParallelLoop). */

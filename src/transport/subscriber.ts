@@ -4,7 +4,8 @@ import type { Logger } from "../log.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
 import { withAbandoned } from "./abandoned.ts";
 import { deadLetter, type DeadLetterReason } from "./dead-letter.ts";
-import type { MessageSource, RecordSink, UncommittedOffset } from "./message-source.ts";
+import { partitionKey, type TopicPartition, type TopicPartitionOffset, type TopicPartitionResult } from "../kafka/partition-list.ts";
+import type { MessageSource, RecordSink, TrackedMessageSource, UncommittedOffset } from "./message-source.ts";
 import { parseBatch, type ParsedBatch, type ParsedItem } from "./parse-batch.ts";
 import { Stall } from "./stall.ts";
 import type { BatchHandler, Delivery, HandlerFailure, RawMessage } from "./types.ts";
@@ -40,8 +41,23 @@ export interface SubscriberOptions {
    * process after a crash repeats at most the one effect in flight, not the rest of a batch.
    */
   commitEach?: boolean;
+  /** Messages the handler does not want (told from headers) are committed with their batch, unparsed. */
+  accepts?: (message: RawMessage) => boolean;
+  /** For handlers whose state is rebuilt from their input (see ReplayHooks); needs a TrackedMessageSource. */
+  replay?: ReplayHooks;
   /** For tests: what waits between attempts at a batch. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * For a handler whose state is rebuilt by reading its input again: it is told, before any message of a
+ * partition reaches it, what was committed for the partition (offset and metadata), and it says what to commit
+ * after each batch, which may be an offset well before the batch (the first event it still needs).
+ */
+export interface ReplayHooks {
+  assigned(partitions: TopicPartitionResult[]): void;
+  revoked(partitions: TopicPartition[]): void;
+  commitPoints(batch: readonly RawMessage[]): TopicPartitionOffset[];
 }
 
 /** How a consume loop stopped. */
@@ -67,8 +83,35 @@ export class Subscriber {
   private readonly abort = new AbortController();
   private readonly stall: Stall;
 
+  /** Partitions whose committed offsets are being read for `replay`: their batches wait for it. */
+  private readonly starting = new Map<string, Promise<void>>();
+
   constructor(private readonly options: SubscriberOptions) {
     this.stall = new Stall(options.logger);
+    if (options.replay) this.listenForReplay(options.replay);
+  }
+
+  private listenForReplay(replay: ReplayHooks): void {
+    const consumer = this.options.consumer as TrackedMessageSource;
+    consumer.onRebalance({
+      assigned: (partitions) => {
+        const read = consumer.committed(partitions).then(
+          (results) => replay.assigned(results),
+          (error) => {
+            this.options.logger.warn({ err: error, partitions }, "could not read the committed offsets; replaying from the committed position only");
+            replay.assigned(partitions.map((p) => ({ ...p, offset: -1001, error: 0, metadata: undefined })));
+          },
+        );
+        for (const partition of partitions) this.starting.set(partitionKey(partition), read);
+        void read.then(() => {
+          for (const partition of partitions) if (this.starting.get(partitionKey(partition)) === read) this.starting.delete(partitionKey(partition));
+        });
+      },
+      revoked: (partitions) => {
+        for (const partition of partitions) this.starting.delete(partitionKey(partition));
+        replay.revoked(partitions);
+      },
+    });
   }
 
   /** Joined the group and owns at least one partition. */
@@ -122,7 +165,9 @@ export class Subscriber {
     const count = (delta: number) => this.options.metrics?.inHand?.((taken += delta));
     for await (const batch of consumer.batches(this.options.maxBatch ?? 500, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
       count(batch.length);
-      const parsed = parseBatch(batch, { logger, signal: this.abort.signal, maxEventBytes: this.options.maxEventBytes });
+      if (this.starting.size > 0) await Promise.all(new Set(batch.map((m) => this.starting.get(partitionKey(m)))));
+      const wanted = this.options.accepts ? batch.filter(this.options.accepts) : batch;
+      const parsed = parseBatch(wanted, { logger, signal: this.abort.signal, maxEventBytes: this.options.maxEventBytes });
       await previous;
       // Not handled, so not committed: the group's next owner gets it.
       if (this.stopping) break;
@@ -178,7 +223,8 @@ export class Subscriber {
     this.count(deliveries, failures, (performance.now() - started) / 1000 / Math.max(1, batch.length));
     // Not waited for: the next batch does not depend on it, librdkafka sends commits in order, and closing
     // the consumer waits for them. The work is done and idempotent; a failed commit only means redelivery.
-    consumer.commit(batch).catch((error) => logger.warn({ err: error }, "offset commit failed; the batch may be redelivered"));
+    const points = this.options.replay ? this.options.replay.commitPoints(batch) : batch;
+    consumer.commit(points).catch((error) => logger.warn({ err: error }, "offset commit failed; the batch may be redelivered"));
   }
 
   /** One message at a time: handled (or dead-lettered), then committed, confirmed before the next. */

@@ -49,6 +49,8 @@ export const AgentHeartbeat = v.looseObject({
   /** Tasks completed and failed since the agent started. */
   completed: Count,
   failed: Count,
+  /** How often it beats: an agent silent for three of these is gone. */
+  heartbeat_ms: v.optional(Count),
 });
 export type AgentHeartbeat = v.InferOutput<typeof AgentHeartbeat>;
 

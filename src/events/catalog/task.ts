@@ -19,6 +19,12 @@ export const TaskCreated = v.looseObject({
     v.minValue(1, "must be 1-5"),
     v.maxValue(5, "must be 1-5"),
   ),
+  /** A task for some agent: the orchestrator assigns it to a worker of this type. */
+  agent_type: v.optional(SafeId),
+  /** A run of this workflow; its id (workflow_id) is the task's id. */
+  workflow: v.optional(boundedText(1, 200)),
+  /** What the agent or the workflow works on. */
+  input: v.optional(jsonObject(MAX_TASK_INPUT_BYTES)),
 });
 export type TaskCreated = v.InferOutput<typeof TaskCreated>;
 
@@ -39,14 +45,22 @@ export const TaskAssigned = v.looseObject({
 });
 export type TaskAssigned = v.InferOutput<typeof TaskAssigned>;
 
-export const TaskStarted = v.looseObject({ task_id: SafeId, agent_id: SafeId });
+/** Fields of the orchestrator's task reports: which attempt, and the workflow step the task is, if any. */
+const reportFields = {
+  task_id: SafeId,
+  attempt: v.optional(Attempt),
+  workflow_id: v.optional(SafeId),
+  step_id: v.optional(SafeId),
+};
+
+export const TaskStarted = v.looseObject({ ...reportFields, agent_id: SafeId });
 export type TaskStarted = v.InferOutput<typeof TaskStarted>;
 
-export const TaskCompleted = v.looseObject({ task_id: SafeId, agent_id: SafeId, summary: v.optional(Summary) });
+export const TaskCompleted = v.looseObject({ ...reportFields, agent_id: SafeId, summary: v.optional(Summary), output: v.optional(v.unknown()) });
 export type TaskCompleted = v.InferOutput<typeof TaskCompleted>;
 
 /** `agent_id` is absent when the task failed before any agent took it (e.g. nobody could). */
-export const TaskFailed = v.looseObject({ task_id: SafeId, agent_id: v.optional(SafeId), reason: Reason });
+export const TaskFailed = v.looseObject({ ...reportFields, agent_id: v.optional(SafeId), agent_type: v.optional(SafeId), reason: Reason });
 export type TaskFailed = v.InferOutput<typeof TaskFailed>;
 
 export const taskEvents = {

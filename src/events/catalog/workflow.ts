@@ -4,7 +4,12 @@ import { boundedText, Reason } from "./fields.ts";
 
 const WorkflowName = boundedText(1, 200);
 
-export const WorkflowStarted = v.looseObject({ workflow_id: SafeId, name: WorkflowName });
+export const WorkflowStarted = v.looseObject({
+  workflow_id: SafeId,
+  name: WorkflowName,
+  /** The step ids, in the definition's order. */
+  steps: v.optional(v.array(SafeId, "must be an array")),
+});
 export type WorkflowStarted = v.InferOutput<typeof WorkflowStarted>;
 
 /** `step_id` is stable across runs of the same workflow definition; `step_name` is for people. */
@@ -12,10 +17,19 @@ export const WorkflowStepCompleted = v.looseObject({
   workflow_id: SafeId,
   step_id: SafeId,
   step_name: WorkflowName,
+  task_id: v.optional(SafeId),
+  agent_id: v.optional(SafeId),
+  output: v.optional(v.unknown()),
 });
 export type WorkflowStepCompleted = v.InferOutput<typeof WorkflowStepCompleted>;
 
-export const WorkflowCompleted = v.looseObject({ workflow_id: SafeId });
+/** `outputs`: every step's output, by step id. */
+export const WorkflowCompleted = v.looseObject({
+  workflow_id: SafeId,
+  outputs: v.optional(
+    v.custom<Record<string, unknown>>((value) => typeof value === "object" && value !== null && !Array.isArray(value), "must be an object"),
+  ),
+});
 export type WorkflowCompleted = v.InferOutput<typeof WorkflowCompleted>;
 
 /** `step_id` names the step that failed, when one did (a workflow can also fail by timing out as a whole). */

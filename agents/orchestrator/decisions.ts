@@ -1,0 +1,445 @@
+import type { DomainEvent, EventEnvelope } from "../../src/events/index.ts";
+import type { Workflow, Workflows } from "../../src/workflows/definition.ts";
+import { render } from "../../src/workflows/template.ts";
+import * as facts from "./facts.ts";
+
+export interface DecisionSettings {
+  workflows: Workflows;
+  /** Attempts in all for a task (TASK_MAX_ATTEMPTS), unless its workflow step says otherwise. */
+  maxAttempts: number;
+  /** How long an assignment may wait for a worker to accept it (TASK_ACCEPT_TIMEOUT_MS). */
+  acceptTimeoutMs: number;
+  /** How long an attempt may take from its assignment (TASK_TIMEOUT_MS), unless its step says otherwise. */
+  taskTimeoutMs: number;
+  /** The wait before the second attempt; doubling for each one after, up to 30 s (TASK_RETRY_BACKOFF_MS). */
+  retryBackoffMs: number;
+}
+
+/** Where an event was read, for events kept undecided (see `undecided`). */
+export interface Origin {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** How an event reaches `apply`. */
+export interface Reading {
+  /**
+   * Not decided on before: false while reading again what a previous run (or the partition's previous owner)
+   * decided on and published already. What only such events lead to is not published again.
+   */
+  fresh: boolean;
+  origin?: Origin;
+}
+
+type Phase = "assigned" | "started" | "retry-wait" | "completed" | "failed";
+
+interface TaskState {
+  taskId: string;
+  agentType: string;
+  input: Record<string, unknown>;
+  step?: facts.StepRef & { name: string };
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  phase: Phase;
+  /** When the current attempt was assigned (ms since epoch). */
+  assignedAt: number;
+  agentId?: string;
+  retryAt?: number;
+  finishedAt?: number;
+  /** The partition number its events are in (every topic's), when read from Kafka. */
+  partition?: number;
+  /** The event the next decision is caused by (the failure a retry follows). */
+  cause: EventEnvelope;
+}
+
+interface RunState {
+  workflowId: string;
+  workflow: Workflow;
+  input: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  /** Steps assigned (their task exists) or done. */
+  begun: Set<string>;
+  finishedAt?: number;
+  partition?: number;
+}
+
+interface EarlyReport {
+  event: EventEnvelope;
+  at: number;
+  key: string;
+  fresh: boolean;
+  origin?: Origin;
+}
+
+/** The entity an event is about: its workflow run when it has one, else its task (the events' message key). */
+export function entityKey(event: EventEnvelope): string {
+  const data = event.data as { workflow_id?: unknown; task_id?: unknown };
+  if (typeof data.workflow_id === "string") return data.workflow_id;
+  return typeof data.task_id === "string" ? data.task_id : "";
+}
+
+/** How the failure of an assignment no worker accepted begins: it is counted apart. */
+const UNACCEPTED = "no worker of type";
+
+export function isUnaccepted(fact: DomainEvent): fact is DomainEvent<"task.failed"> {
+  return fact.event_type === "task.failed" && fact.data.reason.startsWith(UNACCEPTED);
+}
+
+const MAX_RETRY_BACKOFF_MS = 30_000;
+const MAX_EARLY = 10_000;
+/** A report about a task not known for this long is about one finished before anything here was read. */
+const EARLY_TTL_MS = 10 * 60_000;
+/** Finished tasks and runs are remembered this long, so that a late report of theirs is known for what it is. */
+const FINISHED_KEEP_MS = 10 * 60_000;
+
+/**
+ * The orchestrator's decisions, as a state machine over the events it reads: task.created (a task for an
+ * agent, or a workflow run), the workers' agent.task.* reports, and its own facts read back. `apply` returns
+ * the facts to publish. Reading the same events again from a commit point rebuilds the same state, and the
+ * facts of events read before (`fresh: false`) are not returned again, which is how a restart or a takeover
+ * resumes. Timers (retry backoff, acceptance, deadlines) are `due` when their time comes; agents that stopped
+ * heartbeating are `gone`. No I/O and no clock of its own: `now` is given.
+ */
+export class Decisions {
+  private readonly tasks = new Map<string, TaskState>();
+  private readonly runs = new Map<string, RunState>();
+  /** Reports about tasks not known yet (their creation is on another topic, not read yet), by task id. */
+  private readonly early = new Map<string, EarlyReport[]>();
+  /** How many tasks with early reports each entity key has. */
+  private readonly earlyKeys = new Map<string, number>();
+  /** Whether what is being decided now follows from a fresh event; see `apply`. */
+  private freshNow = true;
+  /** Facts of early reports decided on now, published whatever the event that released them. */
+  private released: DomainEvent[] = [];
+
+  constructor(private readonly settings: DecisionSettings) {}
+
+  /**
+   * The facts an event leads to. A fact follows from every event it needs (a report needs its task's
+   * creation): it was published already when all of them were read before, so it is returned when any is fresh.
+   */
+  apply(event: EventEnvelope, now: number, reading: Reading = { fresh: true }): DomainEvent[] {
+    this.freshNow = reading.fresh;
+    this.released = [];
+    const decided = this.decide(event as DomainEvent, now, reading);
+    const out = reading.fresh ? decided : [];
+    return this.released.length > 0 ? [...out, ...this.released] : out;
+  }
+
+  /**
+   * Whether the entity keyed `key` (a task's id, or a workflow run's) still needs its events: open, or with
+   * reports kept for a task not known yet. Its events then stay after the commit point, to be read again.
+   */
+  needs(key: string): boolean {
+    const task = this.tasks.get(key);
+    if (task && task.finishedAt === undefined) return true;
+    const run = this.runs.get(key);
+    if (run && run.finishedAt === undefined) return true;
+    return (this.earlyKeys.get(key) ?? 0) > 0;
+  }
+
+  /** Where the reports kept undecided were read: a commit names them, so that they are fresh when read again. */
+  undecided(): Origin[] {
+    const origins: Origin[] = [];
+    for (const waiting of this.early.values()) for (const { origin } of waiting) if (origin) origins.push(origin);
+    return origins;
+  }
+
+  /**
+   * Decisions whose time has come: retries after their backoff, assignments nobody accepted, attempts past
+   * their deadline; only for entities in partitions `mine` says this member holds whole. Also forgets
+   * long-finished ones.
+   */
+  due(now: number, mine: (partition: number | undefined) => boolean = () => true): DomainEvent[] {
+    this.prune(now);
+    this.freshNow = true;
+    const out: DomainEvent[] = [];
+    for (const task of this.tasks.values()) {
+      if (task.finishedAt !== undefined || !mine(task.partition)) continue;
+      const run = task.step && this.runs.get(task.step.workflowId);
+      // A step still open when its run failed at another step: nothing will use its output.
+      if (run && run.finishedAt !== undefined) out.push(...this.fail(task, task.cause, `its workflow run ${run.workflowId} ended`, now));
+      else if (task.phase === "retry-wait" && task.retryAt !== undefined && now >= task.retryAt) out.push(...this.assign(task, task.attempt + 1, now));
+      else if (task.phase === "assigned" && now >= task.assignedAt + this.settings.acceptTimeoutMs) {
+        out.push(...this.fail(task, task.cause, `${UNACCEPTED} ${task.agentType} accepted it within ${this.settings.acceptTimeoutMs} ms`, now));
+      } else if (task.phase === "started" && now >= task.assignedAt + task.timeoutMs) {
+        out.push(...this.retryOrFail(task, task.cause, `no result by its deadline (${task.timeoutMs} ms after its assignment)`, now));
+      }
+    }
+    return out;
+  }
+
+  /** The earliest time something is due, for the timer. */
+  nextDue(): number | undefined {
+    let next: number | undefined;
+    for (const task of this.tasks.values()) {
+      const at =
+        task.phase === "retry-wait"
+          ? task.retryAt
+          : task.phase === "assigned"
+            ? task.assignedAt + this.settings.acceptTimeoutMs
+            : task.phase === "started"
+              ? task.assignedAt + task.timeoutMs
+              : undefined;
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
+  /** The agents running a task now. */
+  agentsAtWork(): Set<string> {
+    const ids = new Set<string>();
+    for (const task of this.tasks.values()) if (task.phase === "started" && task.agentId) ids.add(task.agentId);
+    return ids;
+  }
+
+  /** An agent stopped heartbeating or left: what it had accepted is assigned again (or failed, out of attempts). */
+  gone(agentId: string, why: string, now: number, mine: (partition: number | undefined) => boolean = () => true): DomainEvent[] {
+    this.freshNow = true;
+    const out: DomainEvent[] = [];
+    for (const task of this.tasks.values()) {
+      if (task.phase !== "started" || task.agentId !== agentId || !mine(task.partition)) continue;
+      out.push(...this.retryOrFail(task, task.cause, `agent ${agentId} ${why}`, now));
+    }
+    return out;
+  }
+
+  /** Open tasks and workflow runs, for the metrics. */
+  counts(): { tasks: number; runs: number } {
+    let tasks = 0;
+    let runs = 0;
+    for (const task of this.tasks.values()) if (task.finishedAt === undefined) tasks++;
+    for (const run of this.runs.values()) if (run.finishedAt === undefined) runs++;
+    return { tasks, runs };
+  }
+
+  /** Forgets the entities of a partition number (it went to another member on every topic). */
+  forgetPartition(partition: number): void {
+    for (const [id, task] of this.tasks) if (task.partition === partition) this.tasks.delete(id);
+    for (const [id, run] of this.runs) if (run.partition === partition) this.runs.delete(id);
+    for (const [id, waiting] of this.early) if (waiting[0]!.origin?.partition === partition) this.dropEarly(id);
+  }
+
+  private decide(e: DomainEvent, now: number, reading: Reading): DomainEvent[] {
+    switch (e.event_type) {
+      case "task.created":
+        return this.created(e, now, reading.origin?.partition);
+      case "task.assigned":
+        return this.assignedReadBack(e);
+      case "agent.task.accepted":
+      case "agent.task.completed":
+      case "agent.task.failed":
+        return this.report(e, now, reading);
+      case "task.completed":
+      case "task.failed": {
+        // Our own verdict read back: a restart does not decide again what a timer decided before it.
+        const task = this.tasks.get(e.data.task_id);
+        if (task && task.finishedAt === undefined && e.metadata.source === facts.SOURCE) this.finish(task, e.event_type === "task.completed" ? "completed" : "failed", now);
+        return [];
+      }
+      case "workflow.step.completed":
+        // Read back after a restart: the step's output is known before its report is read again.
+        this.recordStep(e.data.workflow_id, e.data.step_id, e.data.output);
+        return [];
+      case "workflow.completed":
+      case "workflow.failed": {
+        const run = this.runs.get(e.data.workflow_id);
+        if (run) run.finishedAt ??= now;
+        return [];
+      }
+      default:
+        return [];
+    }
+  }
+
+  private created(event: DomainEvent<"task.created">, now: number, partition: number | undefined): DomainEvent[] {
+    const { task_id, agent_type, workflow, input = {} } = event.data;
+    if (this.tasks.has(task_id) || this.runs.has(task_id)) return [];
+    if (workflow !== undefined) {
+      const definition = this.settings.workflows.get(workflow);
+      // The api refuses unknown names; one that slips through (another producer, a file changed since) is failed.
+      if (!definition) return [facts.workflowFailed(event, task_id, undefined, `no workflow named ${workflow} is defined here`, now)];
+      const run: RunState = { workflowId: task_id, workflow: definition, input, outputs: {}, begun: new Set(), partition };
+      this.runs.set(task_id, run);
+      return [facts.workflowStarted(event, workflow, definition.steps.map((s) => s.id), now), ...this.beginReadySteps(run, event, now)];
+    }
+    if (agent_type === undefined) return [];
+    const task = this.newTask(task_id, agent_type, input, event, now, this.settings.maxAttempts, this.settings.taskTimeoutMs);
+    task.partition = partition;
+    const out = this.assign(task, 1, now);
+    this.releaseEarly(task_id, now);
+    return out;
+  }
+
+  private newTask(
+    taskId: string,
+    agentType: string,
+    input: Record<string, unknown>,
+    cause: EventEnvelope,
+    now: number,
+    maxAttempts: number,
+    timeoutMs: number,
+    step?: TaskState["step"],
+  ): TaskState {
+    const task: TaskState = { taskId, agentType, input, step, attempt: 0, maxAttempts, timeoutMs, phase: "assigned", assignedAt: now, cause };
+    this.tasks.set(taskId, task);
+    return task;
+  }
+
+  private assign(task: TaskState, attempt: number, now: number): DomainEvent[] {
+    Object.assign(task, { attempt, phase: "assigned", assignedAt: now, agentId: undefined, retryAt: undefined });
+    const deadline = now + task.timeoutMs;
+    return [facts.assignment(task.cause, { taskId: task.taskId, agentType: task.agentType, attempt, input: task.input, deadline }, task.step, now)];
+  }
+
+  /** Our own assignment read back: after a restart, it says this attempt was handed out already, and when. */
+  private assignedReadBack(event: DomainEvent<"task.assigned">): DomainEvent[] {
+    const task = this.tasks.get(event.data.task_id);
+    if (!task || task.finishedAt !== undefined || event.data.attempt < task.attempt) return [];
+    if (event.data.attempt > task.attempt) Object.assign(task, { attempt: event.data.attempt, phase: "assigned", agentId: undefined, retryAt: undefined });
+    if (task.phase === "assigned" || task.phase === "started") task.assignedAt = Date.parse(event.occurred_at);
+    return [];
+  }
+
+  private report(event: DomainEvent<"agent.task.accepted" | "agent.task.completed" | "agent.task.failed">, now: number, reading: Reading): DomainEvent[] {
+    const task = this.tasks.get(event.data.task_id);
+    if (!task) {
+      this.keepEarly(event, now, reading);
+      return [];
+    }
+    // A report of an attempt before the current one is recorded (the status view keeps it) and ignored.
+    if (event.data.attempt < task.attempt || task.finishedAt !== undefined) return [];
+    // A later attempt than we know of: its assignment was read back on another topic not yet reached.
+    if (event.data.attempt > task.attempt) Object.assign(task, { attempt: event.data.attempt, phase: "assigned", retryAt: undefined });
+    // The attempt failed already and waits for its retry: only a success (the worker that was thought gone
+    // finishing after all) still counts.
+    if (task.phase === "retry-wait" && event.event_type !== "agent.task.completed") return [];
+    switch (event.event_type) {
+      case "agent.task.accepted":
+        if (task.phase === "started") return [];
+        Object.assign(task, { phase: "started", agentId: event.data.agent_id, cause: event });
+        return [facts.started(event, task.step, now)];
+      case "agent.task.completed":
+        task.agentId = event.data.agent_id;
+        this.finish(task, "completed", now);
+        return [facts.completed(event, task.step, now), ...this.stepDone(task, event, now)];
+      case "agent.task.failed":
+        task.agentId = event.data.agent_id;
+        if (event.data.retriable) return this.retryOrFail(task, event, event.data.reason, now);
+        return this.fail(task, event, event.data.reason, now);
+    }
+  }
+
+  private retryOrFail(task: TaskState, cause: EventEnvelope, reason: string, now: number): DomainEvent[] {
+    if (task.attempt >= task.maxAttempts) return this.fail(task, cause, `${reason} (attempt ${task.attempt} of ${task.maxAttempts})`, now);
+    const backoff = Math.min(MAX_RETRY_BACKOFF_MS, this.settings.retryBackoffMs * 2 ** (task.attempt - 1));
+    Object.assign(task, { phase: "retry-wait", cause, retryAt: now + backoff });
+    return [];
+  }
+
+  private fail(task: TaskState, cause: EventEnvelope, reason: string, now: number): DomainEvent[] {
+    this.finish(task, "failed", now);
+    const out: DomainEvent[] = [facts.failed(cause, { taskId: task.taskId, agentType: task.agentType, attempt: task.attempt, agentId: task.agentId, reason }, task.step, now)];
+    const run = task.step && this.runs.get(task.step.workflowId);
+    if (run && run.finishedAt === undefined) {
+      run.finishedAt = now;
+      out.push(facts.workflowFailed(cause, run.workflowId, task.step!.stepId, `step ${task.step!.stepId} failed: ${reason}`, now));
+    }
+    return out;
+  }
+
+  private finish(task: TaskState, phase: "completed" | "failed", now: number): void {
+    task.phase = phase;
+    task.finishedAt = now;
+    task.retryAt = undefined;
+  }
+
+  private stepDone(task: TaskState, event: DomainEvent<"agent.task.completed">, now: number): DomainEvent[] {
+    if (!task.step) return [];
+    const run = this.runs.get(task.step.workflowId);
+    if (!run || run.finishedAt !== undefined) return [];
+    this.recordStep(run.workflowId, task.step.stepId, event.data.output);
+    const out: DomainEvent[] = [facts.stepCompleted(event, task.step, now)];
+    if (run.workflow.steps.every((step) => step.id in run.outputs)) {
+      run.finishedAt = now;
+      out.push(facts.workflowCompleted(event, run.workflowId, run.outputs, now));
+      return out;
+    }
+    return [...out, ...this.beginReadySteps(run, event, now)];
+  }
+
+  private recordStep(workflowId: string, stepId: string, output: unknown): void {
+    const run = this.runs.get(workflowId);
+    if (run) {
+      run.outputs[stepId] = output;
+      run.begun.add(stepId);
+    }
+  }
+
+  /** Assigns every step whose dependencies are all done and that has not begun; the cause is what made it ready. */
+  private beginReadySteps(run: RunState, cause: EventEnvelope, now: number): DomainEvent[] {
+    const out: DomainEvent[] = [];
+    const ready = run.workflow.steps.filter((step) => !run.begun.has(step.id) && step.depends_on.every((dependency) => dependency in run.outputs));
+    for (const step of ready) {
+      run.begun.add(step.id);
+      const steps = Object.fromEntries(Object.entries(run.outputs).map(([id, output]) => [id, { output }]));
+      const input = render(step.input, { input: run.input, steps }) as Record<string, unknown>;
+      const ref = { workflowId: run.workflowId, stepId: step.id, name: step.id };
+      const taskId = facts.stepTaskId(run.workflowId, step.id);
+      const task = this.newTask(taskId, step.agent_type, input, cause, now, step.attempts ?? this.settings.maxAttempts, step.timeout_ms ?? this.settings.taskTimeoutMs, ref);
+      task.partition = run.partition;
+      out.push(...this.assign(task, 1, now));
+    }
+    for (const step of ready) this.releaseEarly(facts.stepTaskId(run.workflowId, step.id), now);
+    return out;
+  }
+
+  /** Decides on the reports kept for a task now known; their facts are fresh if they or what released them are. */
+  private releaseEarly(taskId: string, now: number): void {
+    const waiting = this.early.get(taskId);
+    if (!waiting) return;
+    this.dropEarly(taskId);
+    const outer = this.freshNow;
+    for (const { event, fresh } of waiting) {
+      this.freshNow = outer || fresh;
+      const decided = this.decide(event as DomainEvent, now, { fresh: this.freshNow });
+      if (this.freshNow) this.released.push(...decided);
+    }
+    this.freshNow = outer;
+  }
+
+  /**
+   * A report about a task not known: its creation is on another topic, not read yet after a restart, or the
+   * task finished before anything here was read (a late report of a superseded attempt). Kept a while.
+   */
+  private keepEarly(event: EventEnvelope, now: number, reading: Reading): void {
+    const taskId = (event.data as { task_id: string }).task_id;
+    const key = entityKey(event);
+    let waiting = this.early.get(taskId);
+    if (!waiting) {
+      this.early.set(taskId, (waiting = []));
+      this.earlyKeys.set(key, (this.earlyKeys.get(key) ?? 0) + 1);
+    }
+    waiting.push({ event, at: now, key, fresh: this.freshNow, origin: reading.origin });
+    if (this.early.size > MAX_EARLY) this.dropEarly(this.early.keys().next().value!);
+  }
+
+  private dropEarly(taskId: string): void {
+    const waiting = this.early.get(taskId);
+    if (!waiting) return;
+    this.early.delete(taskId);
+    const key = waiting[0]!.key;
+    const left = (this.earlyKeys.get(key) ?? 1) - 1;
+    if (left > 0) this.earlyKeys.set(key, left);
+    else this.earlyKeys.delete(key);
+  }
+
+  /** Drops reports kept longer than EARLY_TTL_MS, and tasks and runs finished longer ago than FINISHED_KEEP_MS. */
+  private prune(now: number): void {
+    for (const [taskId, waiting] of this.early) if (now - waiting[0]!.at > EARLY_TTL_MS) this.dropEarly(taskId);
+    for (const [id, task] of this.tasks) if (task.finishedAt !== undefined && now - task.finishedAt > FINISHED_KEEP_MS) this.tasks.delete(id);
+    for (const [id, run] of this.runs) if (run.finishedAt !== undefined && now - run.finishedAt > FINISHED_KEEP_MS) this.runs.delete(id);
+  }
+}

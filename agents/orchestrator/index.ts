@@ -1,0 +1,242 @@
+import { UnavailableError } from "../../src/errors.ts";
+import { AGENT_RESULTS, AGENT_TASKS, TASK_EVENTS, type DomainEvent } from "../../src/events/index.ts";
+import { headerText } from "../../src/kafka/message-decoder.ts";
+import { partitionKey, type TopicPartition } from "../../src/kafka/partition-list.ts";
+import type { Logger } from "../../src/log.ts";
+import type { AgentRegistry } from "../../src/registry/agent-registry.ts";
+import type { BatchAgent } from "../../src/transport/agent.ts";
+import type { Delivery, HandlerFailure, Publisher, RawMessage } from "../../src/transport/types.ts";
+import { Decisions, entityKey, isUnaccepted, type DecisionSettings } from "./decisions.ts";
+import { decidedBefore, decodeProcessed, type ProcessedMark } from "./processed-mark.ts";
+import { ReplayPoints } from "./replay-points.ts";
+
+const INPUT_TOPICS = [TASK_EVENTS, AGENT_TASKS, AGENT_RESULTS] as const;
+const SWEEP_MS = 1_000;
+const RETRY_PUBLISH_MS = 1_000;
+/** Owning part of a partition number for longer than a rebalance takes means the topics are not co-partitioned. */
+const PARTIAL_OWNERSHIP_PROBLEM_MS = 30_000;
+/** What the orchestrator reads; the rest (heartbeats, task.started, ...) is committed unparsed. */
+const WANTED = new Set([
+  "task.created",
+  "task.assigned",
+  "task.completed",
+  "task.failed",
+  "agent.task.accepted",
+  "agent.task.completed",
+  "agent.task.failed",
+  "workflow.step.completed",
+  "workflow.completed",
+  "workflow.failed",
+]);
+
+export interface OrchestratorMetrics {
+  /** A fact published, by type. */
+  published(eventType: string): void;
+  /** An assignment no worker accepted in time. */
+  unaccepted(agentType: string): void;
+}
+
+export interface OrchestratorOptions {
+  settings: DecisionSettings;
+  publisher: Publisher;
+  registry: AgentRegistry;
+  logger: Logger;
+  metrics?: OrchestratorMetrics;
+}
+
+export interface Orchestrator {
+  agent: BatchAgent;
+  /** Open tasks and workflow runs this member holds. */
+  open(): { tasks: number; runs: number };
+  /** Readiness: why this member cannot decide for some partitions, if so. */
+  problem(): string | undefined;
+}
+
+/**
+ * The orchestrator, a consume loop over task-events (task.created), agent-tasks (its own assignments, read
+ * back) and agent-results (the workers' reports and its own workflow facts). Each batch is applied to the
+ * decisions, whose facts are published before the batch is committed. The commit names the first event of any
+ * task or run still open, with the last offset read as metadata: a restart, or the member taking a partition
+ * over, reads from there, rebuilds the state, and publishes only what follows from events not decided on
+ * before. Every event of one task or run has the same partition number on all three topics (their keys), and
+ * the group uses the range assignor, so one member holds all of each.
+ */
+export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
+  const { logger, publisher, registry, metrics } = options;
+  const decisions = new Decisions(options.settings);
+  const points = new ReplayPoints();
+  /** Topic-partitions being read again up to their mark: what they lead to was published before. */
+  const replaying = new Map<string, ProcessedMark>();
+  /** Per partition number, the input topics this member owns it on, and since when it owns only some. */
+  const owned = new Map<number, { topics: Set<string>; partialSince?: number }>();
+  /** Per topic-partition: the last offset applied, so that a batch tried again is not applied twice. */
+  const applied = new Map<string, number>();
+  let outbox: DomainEvent[] = [];
+  let flushing: Promise<void> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  /** Decides on timers for a partition only when it holds it on every topic and has read it up to its mark. */
+  function mine(partition: number | undefined): boolean {
+    if (partition === undefined) return true;
+    const ownership = owned.get(partition);
+    if (!ownership || ownership.topics.size < INPUT_TOPICS.length) return false;
+    for (const topic of INPUT_TOPICS) if (replaying.has(partitionKey({ topic, partition }))) return false;
+    return true;
+  }
+
+  async function flush(): Promise<void> {
+    while (outbox.length > 0) {
+      const sending = outbox;
+      outbox = [];
+      const results = await Promise.allSettled(sending.map((event) => publisher.publish(event)));
+      const failed = sending.filter((_, i) => results[i]!.status === "rejected");
+      for (const [i, event] of sending.entries()) if (results[i]!.status === "fulfilled") metrics?.published(event.event_type);
+      if (failed.length > 0) {
+        outbox = [...failed, ...outbox];
+        const reason = (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason as Error;
+        throw new UnavailableError(`cannot publish the orchestrator's facts: ${reason.message}`, { cause: reason });
+      }
+    }
+  }
+
+  /** Publishes what timers decided, in the background; the next batch's flush waits for it. */
+  function flushSoon(): void {
+    flushing ??= flush()
+      .catch((error) => {
+        logger.warn({ err: error }, "orchestrator facts not published; trying again");
+        setTimeout(flushSoon, RETRY_PUBLISH_MS).unref();
+      })
+      .finally(() => (flushing = undefined));
+  }
+
+  function tick(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (closed) return;
+    const now = Date.now();
+    const due = decisions.due(now, mine);
+    // Until the registry has read every heartbeat up to now, an agent that beat a second ago may look gone.
+    if (registry.caughtUp) {
+      for (const agentId of decisions.agentsAtWork()) {
+        const agent = registry.get(agentId);
+        if (agent && !agent.live) due.push(...decisions.gone(agentId, agent.gone_because ?? "is gone", now, mine));
+      }
+    }
+    if (due.length > 0) {
+      for (const fact of due) if (isUnaccepted(fact)) metrics?.unaccepted(fact.data.agent_type ?? "unknown");
+      outbox.push(...due);
+      flushSoon();
+    }
+    const next = decisions.nextDue();
+    timer = setTimeout(tick, Math.min(SWEEP_MS, next === undefined ? SWEEP_MS : Math.max(0, next - now)));
+    timer.unref();
+  }
+
+  async function handle(deliveries: Delivery[]): Promise<HandlerFailure[]> {
+    const now = Date.now();
+    for (const delivery of deliveries) {
+      const { topic, partition, offset } = delivery.message;
+      const name = partitionKey(delivery.message);
+      if (offset <= (applied.get(name) ?? -1)) continue;
+      applied.set(name, offset);
+      if (!delivery.known) continue;
+      const origin = { topic, partition, offset };
+      const key = entityKey(delivery.event);
+      if (key) points.record(key, origin);
+      const fresh = !decidedBefore(replaying.get(name), offset);
+      outbox.push(...decisions.apply(delivery.event, now, { fresh, origin }));
+    }
+    await flushing;
+    await flush();
+    tick();
+    return [];
+  }
+
+  function assigned(partitions: ReadonlyArray<TopicPartition & { offset: number; metadata: string | undefined }>): void {
+    for (const { topic, partition, offset, metadata } of partitions) {
+      const ownership = owned.get(partition) ?? { topics: new Set<string>() };
+      ownership.topics.add(topic);
+      ownership.partialSince = ownership.topics.size < INPUT_TOPICS.length ? (ownership.partialSince ?? Date.now()) : undefined;
+      owned.set(partition, ownership);
+      applied.delete(partitionKey({ topic, partition }));
+      const mark = decodeProcessed(metadata);
+      // Committed before the mark: the events between were decided on, and are read again for the state alone.
+      if (mark !== undefined && offset >= 0 && offset <= mark.processed) replaying.set(partitionKey({ topic, partition }), mark);
+    }
+    if (replaying.size > 0) logger.info({ partitions: replaying.size }, "reading open tasks and workflow runs again to rebuild their state");
+  }
+
+  function revoked(partitions: readonly TopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      const name = partitionKey({ topic, partition });
+      replaying.delete(name);
+      applied.delete(name);
+      points.forget(topic, partition);
+      const ownership = owned.get(partition);
+      if (!ownership) continue;
+      ownership.topics.delete(topic);
+      if (ownership.topics.size > 0) {
+        // Still read on the other topics: the state is kept, so their events are still decided on.
+        ownership.partialSince ??= Date.now();
+        continue;
+      }
+      owned.delete(partition);
+      decisions.forgetPartition(partition);
+    }
+  }
+
+  function commitPoints(batch: readonly RawMessage[]) {
+    const reached = new Map<string, RawMessage>();
+    for (const message of batch) {
+      points.processedUpTo(message);
+      reached.set(partitionKey(message), message);
+    }
+    for (const [name, message] of reached) {
+      const mark = replaying.get(name);
+      if (mark && message.offset >= mark.processed) replaying.delete(name);
+    }
+    const undecided = new Map<string, number[]>();
+    for (const origin of decisions.undecided()) {
+      const name = partitionKey(origin);
+      undecided.set(name, [...(undecided.get(name) ?? []), origin.offset]);
+    }
+    return [...reached].flatMap(([name, { topic, partition }]) => {
+      const point = points.point(topic, partition, (key) => decisions.needs(key), undecided.get(name) ?? []);
+      return point ? [{ topic, partition, ...point }] : [];
+    });
+  }
+
+  const agent: BatchAgent = {
+    name: "orchestrator",
+    group: "orchestrator",
+    topics: INPUT_TOPICS,
+    coPartitioned: true,
+    maxBatch: 2_000,
+    accepts: (message) => {
+      const type = headerText(message, "event_type");
+      return type === undefined || WANTED.has(type);
+    },
+    handle,
+    replay: { assigned, revoked, commitPoints },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      await flushing;
+    },
+  };
+  tick();
+  return {
+    agent,
+    open: () => decisions.counts(),
+    problem() {
+      const now = Date.now();
+      for (const [partition, { topics, partialSince }] of owned) {
+        if (partialSince === undefined || now - partialSince < PARTIAL_OWNERSHIP_PROBLEM_MS) continue;
+        const missing = INPUT_TOPICS.filter((topic) => !topics.has(topic));
+        return `the orchestrator holds partition ${partition} of ${[...topics].join(", ")} but not of ${missing.join(", ")}: its input topics need equal partition counts`;
+      }
+      return undefined;
+    },
+  };
+}
