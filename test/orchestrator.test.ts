@@ -65,6 +65,7 @@ function startOrchestrator(name: string): AgentProcess {
     WORKFLOWS_FILE: workflowsFile,
     TASK_ACCEPT_TIMEOUT_MS: String(ACCEPT_TIMEOUT_MS),
     TASK_RETRY_BACKOFF_MS: "200",
+    LOG_LEVEL: "debug",
   });
   return orchestrators[name]!;
 }
@@ -78,6 +79,46 @@ async function startRun(workflow: string, input: Record<string, unknown>): Promi
   const { status, json } = await post({ title: `run of ${workflow}`, owner_id: "user-1", workflow, input });
   expect(status).toBe(201);
   return json.id as string;
+}
+
+/** What `ended` still waits for, printed when a wait takes long: a hang then says which run and step. */
+let stillOpenIds: string[] = [];
+function stillOpen(runIds: readonly string[]): string {
+  const open = runIds.filter((id) => !ended([id])());
+  stillOpenIds = open;
+  return open
+    .map((id) => {
+      const steps = ["summary", "tags", "report"].map((step) => {
+        const task = stepTask(id, step);
+        const seen = [...assignments.events, ...results.events, ...taskEvents.events].filter((e) => e.data.task_id === task).map((e) => `${e.event_type}#${e.data.attempt ?? ""}`);
+        return `${step}: ${seen.join(" ") || "nothing"}`;
+      });
+      return `${id} [${steps.join("; ")}]`;
+    })
+    .join("\n");
+}
+
+/** Waits for `ready`, printing `explain()` and the orchestrators' state every 20 s until it holds. */
+async function waitFor(collector: EventCollector, ready: () => boolean, explain: () => string): Promise<void> {
+  const timer = setInterval(async () => {
+    const states = await Promise.all(
+      Object.entries(orchestrators)
+        .filter(([, p]) => p.process.exitCode === null && p.process.signalCode === null)
+        .map(async ([name, p]) => {
+          const metrics = await (await fetch(`${p.url}/metrics`)).text().catch(() => "");
+          const lines = metrics.split("\n").filter((l) => /group="orchestrator"/.test(l) && /lag|in_hand/.test(l));
+          const stuck = new Set(stillOpenIds);
+          const logs = p.logs.filter((l) => (l.level !== "info" && l.level !== "debug") || /partitions|reading/.test(l.msg) || (l.msg === "decided" && stuck.has(l.key as string))).slice(-60).map((l) => JSON.stringify(l));
+          return `${name}:\n  ${lines.join("\n  ")}\n  ${logs.join("\n  ")}`;
+        }),
+    );
+    console.error(`still waiting:\n${explain()}\n${states.join("\n")}`);
+  }, 20_000);
+  try {
+    await collector.until(ready);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 const byRun = (runId: string) => (event: CollectedEvent) => event.data.workflow_id === runId;
@@ -185,10 +226,12 @@ describe("the orchestrator", () => {
       const assigned = (step: string) => assignments.of("task.assigned", (e) => e.data.task_id === stepTask(runId, step))[0]!;
       expect(assigned("summary").metadata.causation_id).toBe(created.event_id);
       expect(assigned("tags").metadata.causation_id).toBe(created.event_id);
-      // The later of the two in the run's partition, which is the order the orchestrator read them in.
-      const completions = ["summary", "tags"].map((step) => results.of("agent.task.completed", (e) => e.data.task_id === stepTask(runId, step))[0]!);
+      // The step it waited for last, in the order the orchestrator read their completions (the run's partition).
+      const completions = ["summary", "tags"].map((step) => results.of("workflow.step.completed", (e) => e.data.workflow_id === runId && e.data.step_id === step)[0]!);
       const last = completions.sort((a, b) => results.events.indexOf(a) - results.events.indexOf(b)).at(-1)!;
       expect(assigned("report").metadata.causation_id).toBe(last.event_id);
+      await taskEvents.until(() => taskEvents.of("task.completed", (e) => e.event_id === last.metadata.causation_id).length > 0);
+      expect(taskEvents.of("task.completed", (e) => e.event_id === last.metadata.causation_id)[0]!.data.task_id).toBe(stepTask(runId, last.data.step_id as string));
       // Both ran at once: each was accepted before the other finished.
       const accepted = (step: string) => results.of("agent.task.accepted", (e) => e.data.task_id === stepTask(runId, step))[0]!.occurred_at;
       for (const [step, other] of [["summary", "tags"], ["tags", "summary"]] as const) {
@@ -299,7 +342,11 @@ describe("the orchestrator", () => {
     // The workers finish while it is away; the restarted one reads their reports and goes on.
     await results.until(() => first.every((task) => results.of("agent.task.completed", (e) => e.data.task_id === task).length > 0));
     await startOrchestrator("orchestrator-a").ready();
-    await results.until(ended(runs));
+    await waitFor(results, ended(runs), () => stillOpen(runs));
+    for (const runId of runs) expect(results.of("workflow.failed", byRun(runId)).map((e) => e.data)).toEqual([]);
+    // task.completed is on task-events, read by a collector of its own: it may come after workflow.completed.
+    const steps = runs.flatMap((runId) => ["summary", "tags", "report"].map((step) => stepTask(runId, step)));
+    await taskEvents.until(() => steps.every((task) => taskEvents.of("task.completed", (e) => e.data.task_id === task).length > 0));
     for (const runId of runs) {
       expect(distinct(results.of("workflow.completed", byRun(runId)))).toBe(1);
       expect(results.of("workflow.failed", byRun(runId))).toEqual([]);
@@ -318,13 +365,14 @@ describe("the orchestrator", () => {
     await a.ready();
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => startRun("three-step", { mode: "sleep", ms: 1_500, text: `split ${i}` })));
     const first = runs.flatMap((runId) => [stepTask(runId, "summary"), stepTask(runId, "tags")]);
-    await results.until(() => first.every((task) => results.of("agent.task.accepted", (e) => e.data.task_id === task).length > 0));
+    await waitFor(results, () => first.every((task) => results.of("agent.task.accepted", (e) => e.data.task_id === task).length > 0), () => stillOpen(runs));
     const [factsOfA, factsOfB] = await Promise.all([metric(a.url, "agent_events_orchestrator_facts_total"), metric(b.url, "agent_events_orchestrator_facts_total")]);
     expect(factsOfA).toBeGreaterThan(0);
     expect(factsOfB).toBeGreaterThan(0);
     await a.kill("SIGKILL");
-    await results.until(ended(runs));
+    await waitFor(results, ended(runs), () => stillOpen(runs));
     for (const runId of runs) {
+      expect(results.of("workflow.failed", byRun(runId)).map((e) => e.data)).toEqual([]);
       expect(distinct(results.of("workflow.completed", byRun(runId)))).toBe(1);
       for (const step of ["summary", "tags", "report"]) {
         expect(assignmentsOf(stepTask(runId, step))).toBe(1);

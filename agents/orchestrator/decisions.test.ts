@@ -215,7 +215,10 @@ describe("a workflow run", () => {
     expect(types(afterKeywords)).toEqual(["task.completed", "workflow.step.completed", "task.assigned"]);
     const headline = afterKeywords[2] as DomainEvent<"task.assigned">;
     expect(headline.data).toMatchObject({ workflow_id: "run-1", step_id: "headline", agent_type: "summarizer", input: { text: "One.", tags: ["one", "two"] } });
-    expect(headline.metadata.causation_id).toBe(lastCompletion.event_id);
+    // The chain: the worker's report, the task's completion, the step's completion, the next step's assignment.
+    expect(afterKeywords[0]!.metadata.causation_id).toBe(lastCompletion.event_id);
+    expect(afterKeywords[1]!.metadata.causation_id).toBe(afterKeywords[0]!.event_id);
+    expect(headline.metadata.causation_id).toBe(afterKeywords[1]!.event_id);
     const done = decisions.apply(summarizer.completes(headline, { summary: "One" }), T0 + 30);
     expect(types(done)).toEqual(["task.completed", "workflow.step.completed", "workflow.completed"]);
     expect(done[2]!.data).toEqual({
@@ -283,14 +286,33 @@ describe("reading events again after a restart or a takeover", () => {
     expect(decisions.undecided()).toEqual([]);
   });
 
-  test("a fresh report waiting for a creation decided on before is published when the creation is read again", () => {
+  test("a fresh report waiting for a creation decided on before is decided on when the creation is read again; the assignment comes out again as the same event", () => {
     // The previous owner had assigned the task, then lost the partition before it read the completion.
     const created = agentTask();
     const [assignment] = new Decisions(SETTINGS).apply(created, T0);
     const completion = workerOf("w1").completes(assignment!, "done");
     const decisions = new Decisions(SETTINGS);
     decisions.apply(completion, T0, { fresh: true });
-    expect(types(decisions.apply(created, T0, { fresh: false }))).toEqual(["task.completed"]);
+    const facts = decisions.apply(created, T0, { fresh: false });
+    expect(types(facts)).toEqual(["task.assigned", "task.completed"]);
+    expect(facts[0]!.event_id).toBe(assignment!.event_id);
+  });
+
+  test("a step waiting for two completions, one read before and one fresh, is assigned whichever order they are released in", () => {
+    // The previous owner read the creation and the first completion, and died before the second.
+    const original = new Decisions(SETTINGS);
+    const created = workflowRun();
+    const [, summary, keywords] = original.apply(created, T0);
+    const summaryDone = workerOf("s1").completes(summary!, { summary: "One." });
+    const keywordsDone = workerOf("k1", "keywords").completes(keywords!, { keywords: [] });
+    original.apply(summaryDone, T0 + 1);
+    for (const order of [[keywordsDone, summaryDone], [summaryDone, keywordsDone]]) {
+      const next = new Decisions(SETTINGS);
+      // Both reports are read before the run's creation, so both wait for it.
+      for (const report of order) next.apply(report, T0 + 10, { fresh: report === keywordsDone });
+      const facts = next.apply(created, T0 + 10, { fresh: false });
+      expect(only(facts, "task.assigned").map((fact) => fact.data.step_id)).toContain("headline");
+    }
   });
 
   test("a report decided on before, waiting for a creation that is fresh, is published with it", () => {
@@ -300,6 +322,62 @@ describe("reading events again after a restart or a takeover", () => {
     const decisions = new Decisions(SETTINGS);
     decisions.apply(workerOf("w1").completes(assignment!, "done"), T0, { fresh: false });
     expect(types(decisions.apply(created, T0, { fresh: true }))).toEqual(["task.assigned", "task.completed"]);
+  });
+
+  test("its own task.completed read back before the worker's report moves the run on as the report did, with the same facts", () => {
+    const original = new Decisions(SETTINGS);
+    const created = workflowRun();
+    const [, summary, keywords] = original.apply(created, T0);
+    const summaryReport = workerOf("s1").completes(summary!, { summary: "One." });
+    const keywordsReport = workerOf("k1", "keywords").completes(keywords!, { keywords: ["one"] });
+    const fromSummary = original.apply(summaryReport, T0 + 10);
+    const fromKeywords = original.apply(keywordsReport, T0 + 20);
+    const taskCompleted = [fromSummary[0]!, fromKeywords[0]!];
+
+    // A new owner reads the run's creation, then the verdicts read back (fresh: not read back before the
+    // previous owner died), and only then the reports.
+    const restarted = new Decisions(SETTINGS);
+    restarted.apply(created, T0 + 100, { fresh: false });
+    const first = restarted.apply(taskCompleted[0]!, T0 + 100, { fresh: true });
+    const second = restarted.apply(taskCompleted[1]!, T0 + 100, { fresh: true });
+    expect([...first, ...second].map((fact) => fact.event_id)).toEqual([...fromSummary.slice(1), ...fromKeywords.slice(1)].map((fact) => fact.event_id));
+    expect(restarted.apply(summaryReport, T0 + 100, { fresh: false })).toEqual([]);
+    expect(restarted.apply(keywordsReport, T0 + 100, { fresh: false })).toEqual([]);
+    // The step they waited for goes on from there.
+    const headline = only(second, "task.assigned")[0]!;
+    const done = restarted.apply(workerOf("s2").completes(headline, { summary: "One" }), T0 + 200);
+    expect(types(done)).toEqual(["task.completed", "workflow.step.completed", "workflow.completed"]);
+  });
+
+  test("its own workflow.step.completed read back first does the same", () => {
+    const original = new Decisions(SETTINGS);
+    const created = workflowRun();
+    const [, summary, keywords] = original.apply(created, T0);
+    original.apply(workerOf("s1").completes(summary!, { summary: "One." }), T0 + 10);
+    const fromKeywords = original.apply(workerOf("k1", "keywords").completes(keywords!, { keywords: ["one"] }), T0 + 20);
+    const stepDone = original.apply(workerOf("s1").completes(summary!, { summary: "One." }), T0 + 30);
+    expect(stepDone).toEqual([]);
+
+    const restarted = new Decisions(SETTINGS);
+    restarted.apply(created, T0 + 100, { fresh: false });
+    const summaryStep = createEvent("workflow.step.completed", { workflow_id: "run-1", step_id: "summary", step_name: "summary", output: { summary: "One." } }, { correlation_id: "c", causation_id: "x", source: "orchestrator" });
+    expect(restarted.apply(summaryStep, T0 + 100)).toEqual([]);
+    const facts = restarted.apply(fromKeywords[1]!, T0 + 100);
+    expect(only(facts, "task.assigned").map((fact) => fact.event_id)).toEqual(only(fromKeywords, "task.assigned").map((fact) => fact.event_id));
+    expect(only(facts, "task.assigned")[0]!.data.input).toEqual({ text: "One.", tags: ["one"] });
+  });
+
+  test("its own task.failed read back fails the run of the step, as the failure it came from did", () => {
+    const original = new Decisions(SETTINGS);
+    const created = workflowRun();
+    const [, , keywords] = original.apply(created, T0);
+    const fromFailure = original.apply(workerOf("k1", "keywords").fails(keywords!, "no", false), T0 + 10);
+    expect(types(fromFailure)).toEqual(["task.failed", "workflow.failed"]);
+    const restarted = new Decisions(SETTINGS);
+    restarted.apply(created, T0 + 100, { fresh: false });
+    const facts = restarted.apply(fromFailure[0]!, T0 + 100);
+    expect(facts.map((fact) => [fact.event_type, fact.event_id])).toEqual([["workflow.failed", fromFailure[1]!.event_id]]);
+    expect(facts[0]!.data).toEqual(fromFailure[1]!.data);
   });
 
   test("an assignment read back tells a restarted orchestrator the attempt was handed out already, and when", () => {

@@ -69,7 +69,6 @@ interface EarlyReport {
   event: EventEnvelope;
   at: number;
   key: string;
-  fresh: boolean;
   origin?: Origin;
 }
 
@@ -109,23 +108,22 @@ export class Decisions {
   private readonly early = new Map<string, EarlyReport[]>();
   /** How many tasks with early reports each entity key has. */
   private readonly earlyKeys = new Map<string, number>();
-  /** Whether what is being decided now follows from a fresh event; see `apply`. */
-  private freshNow = true;
-  /** Facts of early reports decided on now, published whatever the event that released them. */
-  private released: DomainEvent[] = [];
+  /** Entities (by key) that a fresh event was read about: what is decided about them is published. */
+  private readonly touched = new Set<string>();
 
   constructor(private readonly settings: DecisionSettings) {}
 
   /**
-   * The facts an event leads to. A fact follows from every event it needs (a report needs its task's
-   * creation): it was published already when all of them were read before, so it is returned when any is fresh.
+   * The facts an event leads to. A fact follows from several events (a step's assignment from the completions
+   * of all it waits for, a report's verdict from the task's creation): it was published already only when all
+   * of them were read before. So once any event about a task or run is fresh, every fact about it is returned:
+   * one decided before comes out again as the same event (its id derived from its cause), which consumers
+   * deduplicate, whereas one left out would be lost.
    */
   apply(event: EventEnvelope, now: number, reading: Reading = { fresh: true }): DomainEvent[] {
-    this.freshNow = reading.fresh;
-    this.released = [];
+    if (reading.fresh) this.touched.add(entityKey(event));
     const decided = this.decide(event as DomainEvent, now, reading);
-    const out = reading.fresh ? decided : [];
-    return this.released.length > 0 ? [...out, ...this.released] : out;
+    return decided.filter((fact) => this.touched.has(entityKey(fact)));
   }
 
   /**
@@ -154,7 +152,6 @@ export class Decisions {
    */
   due(now: number, mine: (partition: number | undefined) => boolean = () => true): DomainEvent[] {
     this.prune(now);
-    this.freshNow = true;
     const out: DomainEvent[] = [];
     for (const task of this.tasks.values()) {
       if (task.finishedAt !== undefined || !mine(task.partition)) continue;
@@ -197,7 +194,6 @@ export class Decisions {
 
   /** An agent stopped heartbeating or left: what it had accepted is assigned again (or failed, out of attempts). */
   gone(agentId: string, why: string, now: number, mine: (partition: number | undefined) => boolean = () => true): DomainEvent[] {
-    this.freshNow = true;
     const out: DomainEvent[] = [];
     for (const task of this.tasks.values()) {
       if (task.phase !== "started" || task.agentId !== agentId || !mine(task.partition)) continue;
@@ -220,6 +216,7 @@ export class Decisions {
     for (const [id, task] of this.tasks) if (task.partition === partition) this.tasks.delete(id);
     for (const [id, run] of this.runs) if (run.partition === partition) this.runs.delete(id);
     for (const [id, waiting] of this.early) if (waiting[0]!.origin?.partition === partition) this.dropEarly(id);
+    for (const key of this.touched) if (!this.tasks.has(key) && !this.runs.has(key) && !this.earlyKeys.has(key)) this.touched.delete(key);
   }
 
   private decide(e: DomainEvent, now: number, reading: Reading): DomainEvent[] {
@@ -232,17 +229,31 @@ export class Decisions {
       case "agent.task.completed":
       case "agent.task.failed":
         return this.report(e, now, reading);
-      case "task.completed":
-      case "task.failed": {
-        // Our own verdict read back: a restart does not decide again what a timer decided before it.
-        const task = this.tasks.get(e.data.task_id);
-        if (task && task.finishedAt === undefined && e.metadata.source === facts.SOURCE) this.finish(task, e.event_type === "task.completed" ? "completed" : "failed", now);
+      // Our own facts read back, after a restart possibly before the reports they came from: each decides
+      // what follows from it as the report did, the same facts with the same ids, so whichever comes first
+      // moves the task on and the other finds it done.
+      case "task.started": {
+        const task = this.ownTask(e);
+        if (task && task.phase === "assigned" && e.data.attempt === task.attempt) Object.assign(task, { phase: "started", agentId: e.data.agent_id });
         return [];
       }
-      case "workflow.step.completed":
-        // Read back after a restart: the step's output is known before its report is read again.
-        this.recordStep(e.data.workflow_id, e.data.step_id, e.data.output);
-        return [];
+      case "task.completed": {
+        const task = this.ownTask(e);
+        if (!task) return [];
+        task.agentId = e.data.agent_id;
+        return this.completeTask(task, e, now);
+      }
+      case "task.failed": {
+        const task = this.ownTask(e);
+        return task ? this.failTask(task, e, now) : [];
+      }
+      case "workflow.step.completed": {
+        const task = this.tasks.get(facts.stepTaskId(e.data.workflow_id, e.data.step_id));
+        const run = this.runs.get(e.data.workflow_id);
+        if (!task?.step || task.finishedAt !== undefined || !run || run.finishedAt !== undefined) return [];
+        this.finish(task, "completed", now);
+        return this.afterStep(run, task.step.stepId, e.data.output, e, now);
+      }
       case "workflow.completed":
       case "workflow.failed": {
         const run = this.runs.get(e.data.workflow_id);
@@ -252,6 +263,14 @@ export class Decisions {
       default:
         return [];
     }
+  }
+
+  /** The open task one of our own facts is about, unless the fact is about an earlier attempt. */
+  private ownTask(fact: DomainEvent<"task.started" | "task.completed" | "task.failed">): TaskState | undefined {
+    if (fact.metadata.source !== facts.SOURCE) return undefined;
+    const task = this.tasks.get(fact.data.task_id);
+    if (!task || task.finishedAt !== undefined || (fact.data.attempt ?? task.attempt) < task.attempt) return undefined;
+    return task;
   }
 
   private created(event: DomainEvent<"task.created">, now: number, partition: number | undefined): DomainEvent[] {
@@ -268,9 +287,7 @@ export class Decisions {
     if (agent_type === undefined) return [];
     const task = this.newTask(task_id, agent_type, input, event, now, this.settings.maxAttempts, this.settings.taskTimeoutMs);
     task.partition = partition;
-    const out = this.assign(task, 1, now);
-    this.releaseEarly(task_id, now);
-    return out;
+    return [...this.assign(task, 1, now), ...this.releaseEarly(task_id, now)];
   }
 
   private newTask(
@@ -321,10 +338,11 @@ export class Decisions {
         if (task.phase === "started") return [];
         Object.assign(task, { phase: "started", agentId: event.data.agent_id, cause: event });
         return [facts.started(event, task.step, now)];
-      case "agent.task.completed":
+      case "agent.task.completed": {
         task.agentId = event.data.agent_id;
-        this.finish(task, "completed", now);
-        return [facts.completed(event, task.step, now), ...this.stepDone(task, event, now)];
+        const completed = facts.completed(event, task.step, now);
+        return [completed, ...this.completeTask(task, completed, now)];
+      }
       case "agent.task.failed":
         task.agentId = event.data.agent_id;
         if (event.data.retriable) return this.retryOrFail(task, event, event.data.reason, now);
@@ -340,14 +358,17 @@ export class Decisions {
   }
 
   private fail(task: TaskState, cause: EventEnvelope, reason: string, now: number): DomainEvent[] {
+    const failed = facts.failed(cause, { taskId: task.taskId, agentType: task.agentType, attempt: task.attempt, agentId: task.agentId, reason }, task.step, now);
+    return [failed, ...this.failTask(task, failed, now)];
+  }
+
+  /** The task failed for good: its run, if it is a step of one, fails with it, caused by the task's failure. */
+  private failTask(task: TaskState, failed: DomainEvent<"task.failed">, now: number): DomainEvent[] {
     this.finish(task, "failed", now);
-    const out: DomainEvent[] = [facts.failed(cause, { taskId: task.taskId, agentType: task.agentType, attempt: task.attempt, agentId: task.agentId, reason }, task.step, now)];
     const run = task.step && this.runs.get(task.step.workflowId);
-    if (run && run.finishedAt === undefined) {
-      run.finishedAt = now;
-      out.push(facts.workflowFailed(cause, run.workflowId, task.step!.stepId, `step ${task.step!.stepId} failed: ${reason}`, now));
-    }
-    return out;
+    if (!run || run.finishedAt !== undefined) return [];
+    run.finishedAt = now;
+    return [facts.workflowFailed(failed, run.workflowId, task.step!.stepId, `step ${task.step!.stepId} failed: ${failed.data.reason}`, now)];
   }
 
   private finish(task: TaskState, phase: "completed" | "failed", now: number): void {
@@ -356,18 +377,24 @@ export class Decisions {
     task.retryAt = undefined;
   }
 
-  private stepDone(task: TaskState, event: DomainEvent<"agent.task.completed">, now: number): DomainEvent[] {
+  /** The task completed: if it is a step, workflow.step.completed follows from its task.completed. */
+  private completeTask(task: TaskState, completed: DomainEvent<"task.completed">, now: number): DomainEvent[] {
+    this.finish(task, "completed", now);
     if (!task.step) return [];
     const run = this.runs.get(task.step.workflowId);
     if (!run || run.finishedAt !== undefined) return [];
-    this.recordStep(run.workflowId, task.step.stepId, event.data.output);
-    const out: DomainEvent[] = [facts.stepCompleted(event, task.step, now)];
+    const stepCompleted = facts.stepCompleted(completed, task.step, now);
+    return [stepCompleted, ...this.afterStep(run, task.step.stepId, completed.data.output, stepCompleted, now)];
+  }
+
+  /** A step's output is in: the steps waiting only for what is done now begin, or the run completes. */
+  private afterStep(run: RunState, stepId: string, output: unknown, stepCompleted: EventEnvelope, now: number): DomainEvent[] {
+    this.recordStep(run.workflowId, stepId, output);
     if (run.workflow.steps.every((step) => step.id in run.outputs)) {
       run.finishedAt = now;
-      out.push(facts.workflowCompleted(event, run.workflowId, run.outputs, now));
-      return out;
+      return [facts.workflowCompleted(stepCompleted, run.workflowId, run.outputs, now)];
     }
-    return [...out, ...this.beginReadySteps(run, event, now)];
+    return this.beginReadySteps(run, stepCompleted, now);
   }
 
   private recordStep(workflowId: string, stepId: string, output: unknown): void {
@@ -392,22 +419,16 @@ export class Decisions {
       task.partition = run.partition;
       out.push(...this.assign(task, 1, now));
     }
-    for (const step of ready) this.releaseEarly(facts.stepTaskId(run.workflowId, step.id), now);
+    for (const step of ready) out.push(...this.releaseEarly(facts.stepTaskId(run.workflowId, step.id), now));
     return out;
   }
 
-  /** Decides on the reports kept for a task now known; their facts are fresh if they or what released them are. */
-  private releaseEarly(taskId: string, now: number): void {
+  /** Decides on the reports kept for a task now known. */
+  private releaseEarly(taskId: string, now: number): DomainEvent[] {
     const waiting = this.early.get(taskId);
-    if (!waiting) return;
+    if (!waiting) return [];
     this.dropEarly(taskId);
-    const outer = this.freshNow;
-    for (const { event, fresh } of waiting) {
-      this.freshNow = outer || fresh;
-      const decided = this.decide(event as DomainEvent, now, { fresh: this.freshNow });
-      if (this.freshNow) this.released.push(...decided);
-    }
-    this.freshNow = outer;
+    return waiting.flatMap(({ event, origin }) => this.decide(event as DomainEvent, now, { fresh: false, origin }));
   }
 
   /**
@@ -422,7 +443,7 @@ export class Decisions {
       this.early.set(taskId, (waiting = []));
       this.earlyKeys.set(key, (this.earlyKeys.get(key) ?? 0) + 1);
     }
-    waiting.push({ event, at: now, key, fresh: this.freshNow, origin: reading.origin });
+    waiting.push({ event, at: now, key, origin: reading.origin });
     if (this.early.size > MAX_EARLY) this.dropEarly(this.early.keys().next().value!);
   }
 
@@ -441,5 +462,6 @@ export class Decisions {
     for (const [taskId, waiting] of this.early) if (now - waiting[0]!.at > EARLY_TTL_MS) this.dropEarly(taskId);
     for (const [id, task] of this.tasks) if (task.finishedAt !== undefined && now - task.finishedAt > FINISHED_KEEP_MS) this.tasks.delete(id);
     for (const [id, run] of this.runs) if (run.finishedAt !== undefined && now - run.finishedAt > FINISHED_KEEP_MS) this.runs.delete(id);
+    for (const key of this.touched) if (!this.tasks.has(key) && !this.runs.has(key) && !this.earlyKeys.has(key)) this.touched.delete(key);
   }
 }

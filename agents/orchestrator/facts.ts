@@ -81,8 +81,9 @@ export function workflowStarted(cause: DomainEvent<"task.created">, name: string
   });
 }
 
+/** Caused by the step's task.completed. */
 export function stepCompleted(
-  cause: DomainEvent<"agent.task.completed">,
+  cause: DomainEvent<"task.completed">,
   step: StepRef & { name: string },
   at: number,
 ): DomainEvent<"workflow.step.completed"> {

@@ -135,6 +135,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
 
   async function handle(deliveries: Delivery[]): Promise<HandlerFailure[]> {
     const now = Date.now();
+    const debug = logger.isLevelEnabled("debug");
     for (const delivery of deliveries) {
       const { topic, partition, offset } = delivery.message;
       const name = partitionKey(delivery.message);
@@ -145,7 +146,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const key = entityKey(delivery.event);
       if (key) points.record(key, origin);
       const fresh = !decidedBefore(replaying.get(name), offset);
-      outbox.push(...decisions.apply(delivery.event, now, { fresh, origin }));
+      const decided = decisions.apply(delivery.event, now, { fresh, origin });
+      if (debug) delivery.logger.debug({ key, topic, partition, offset, fresh, decided: decided.map((fact) => fact.event_type) }, "decided");
+      outbox.push(...decided);
     }
     await flushing;
     await flush();

@@ -95,6 +95,7 @@ export class Subscriber {
     const consumer = this.options.consumer as TrackedMessageSource;
     consumer.onRebalance({
       assigned: (partitions) => {
+        if (partitions.length === 0) return;
         const read = consumer.committed(partitions).then(
           (results) => replay.assigned(results),
           (error) => {

@@ -1,0 +1,16 @@
+// The bare request/reply peer's replying side: one consumer on bench-requests, each request produced back to
+// bench-replies with its key and value, through the same client (librdkafka by bun:ffi) and the same producer
+// settings as the roles (idempotent, acks=all, linger.ms=1). No parsing, no state: the floor of a round trip.
+import { agentConsumerProperties, agentProducerProperties } from "../../src/client-defaults.ts";
+import { Consumer } from "../../src/kafka/consumer.ts";
+import { Producer } from "../../src/kafka/producer.ts";
+
+const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS!;
+const producer = new Producer(agentProducerProperties({ "bootstrap.servers": bootstrap }));
+const consumer = new Consumer({ groupId: "bench-replier", properties: agentConsumerProperties({ "bootstrap.servers": bootstrap }, false) });
+consumer.subscribe(["bench-requests"]);
+console.log("replying");
+for await (const batch of consumer.batches(1_000)) {
+  await Promise.all(batch.map((message) => producer.send({ topic: "bench-replies", key: message.key, value: message.value })));
+  void consumer.commit(batch);
+}
