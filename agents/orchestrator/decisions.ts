@@ -104,6 +104,14 @@ const FINISHED_KEEP_MS = 10 * 60_000;
 export class Decisions {
   private readonly tasks = new Map<string, TaskState>();
   private readonly runs = new Map<string, RunState>();
+  /** The tasks and runs not finished: what the timers look at (the finished stay a while, see prune). */
+  private readonly openTasks = new Set<TaskState>();
+  private readonly openRuns = new Set<RunState>();
+  /** Finished tasks and runs, in the order they finished, so that pruning stops at the first one kept. */
+  private readonly finished = new Map<TaskState | RunState, number>();
+  private lastPrune = 0;
+  /** The earliest retry decided since the timers last ran: a retry's backoff may be shorter than their sweep. */
+  soonestRetry: number | undefined;
   /** Reports about tasks not known yet (their creation is on another topic, not read yet), by task id. */
   private readonly early = new Map<string, EarlyReport[]>();
   /** How many tasks with early reports each entity key has. */
@@ -152,9 +160,10 @@ export class Decisions {
    */
   due(now: number, mine: (partition: number | undefined) => boolean = () => true): DomainEvent[] {
     this.prune(now);
+    this.soonestRetry = undefined;
     const out: DomainEvent[] = [];
-    for (const task of this.tasks.values()) {
-      if (task.finishedAt !== undefined || !mine(task.partition)) continue;
+    for (const task of [...this.openTasks]) {
+      if (!mine(task.partition)) continue;
       const run = task.step && this.runs.get(task.step.workflowId);
       // A step still open when its run failed at another step: nothing will use its output.
       if (run && run.finishedAt !== undefined) out.push(...this.fail(task, task.cause, `its workflow run ${run.workflowId} ended`, now));
@@ -171,7 +180,7 @@ export class Decisions {
   /** The earliest time something is due, for the timer. */
   nextDue(): number | undefined {
     let next: number | undefined;
-    for (const task of this.tasks.values()) {
+    for (const task of this.openTasks) {
       const at =
         task.phase === "retry-wait"
           ? task.retryAt
@@ -188,14 +197,14 @@ export class Decisions {
   /** The agents running a task now. */
   agentsAtWork(): Set<string> {
     const ids = new Set<string>();
-    for (const task of this.tasks.values()) if (task.phase === "started" && task.agentId) ids.add(task.agentId);
+    for (const task of this.openTasks) if (task.phase === "started" && task.agentId) ids.add(task.agentId);
     return ids;
   }
 
   /** An agent stopped heartbeating or left: what it had accepted is assigned again (or failed, out of attempts). */
   gone(agentId: string, why: string, now: number, mine: (partition: number | undefined) => boolean = () => true): DomainEvent[] {
     const out: DomainEvent[] = [];
-    for (const task of this.tasks.values()) {
+    for (const task of [...this.openTasks]) {
       if (task.phase !== "started" || task.agentId !== agentId || !mine(task.partition)) continue;
       out.push(...this.retryOrFail(task, task.cause, `agent ${agentId} ${why}`, now));
     }
@@ -204,19 +213,14 @@ export class Decisions {
 
   /** Open tasks and workflow runs, for the metrics. */
   counts(): { tasks: number; runs: number } {
-    let tasks = 0;
-    let runs = 0;
-    for (const task of this.tasks.values()) if (task.finishedAt === undefined) tasks++;
-    for (const run of this.runs.values()) if (run.finishedAt === undefined) runs++;
-    return { tasks, runs };
+    return { tasks: this.openTasks.size, runs: this.openRuns.size };
   }
 
   /** Forgets the entities of a partition number (it went to another member on every topic). */
   forgetPartition(partition: number): void {
-    for (const [id, task] of this.tasks) if (task.partition === partition) this.tasks.delete(id);
-    for (const [id, run] of this.runs) if (run.partition === partition) this.runs.delete(id);
+    for (const task of this.tasks.values()) if (task.partition === partition) this.drop(task);
+    for (const run of this.runs.values()) if (run.partition === partition) this.drop(run);
     for (const [id, waiting] of this.early) if (waiting[0]!.origin?.partition === partition) this.dropEarly(id);
-    for (const key of this.touched) if (!this.tasks.has(key) && !this.runs.has(key) && !this.earlyKeys.has(key)) this.touched.delete(key);
   }
 
   private decide(e: DomainEvent, now: number, reading: Reading): DomainEvent[] {
@@ -257,7 +261,7 @@ export class Decisions {
       case "workflow.completed":
       case "workflow.failed": {
         const run = this.runs.get(e.data.workflow_id);
-        if (run) run.finishedAt ??= now;
+        if (run) this.finishRun(run, now);
         return [];
       }
       default:
@@ -282,6 +286,7 @@ export class Decisions {
       if (!definition) return [facts.workflowFailed(event, task_id, undefined, `no workflow named ${workflow} is defined here`, now)];
       const run: RunState = { workflowId: task_id, workflow: definition, input, outputs: {}, begun: new Set(), partition };
       this.runs.set(task_id, run);
+      this.openRuns.add(run);
       return [facts.workflowStarted(event, workflow, definition.steps.map((s) => s.id), now), ...this.beginReadySteps(run, event, now)];
     }
     if (agent_type === undefined) return [];
@@ -302,6 +307,7 @@ export class Decisions {
   ): TaskState {
     const task: TaskState = { taskId, agentType, input, step, attempt: 0, maxAttempts, timeoutMs, phase: "assigned", assignedAt: now, cause };
     this.tasks.set(taskId, task);
+    this.openTasks.add(task);
     return task;
   }
 
@@ -354,6 +360,7 @@ export class Decisions {
     if (task.attempt >= task.maxAttempts) return this.fail(task, cause, `${reason} (attempt ${task.attempt} of ${task.maxAttempts})`, now);
     const backoff = Math.min(MAX_RETRY_BACKOFF_MS, this.settings.retryBackoffMs * 2 ** (task.attempt - 1));
     Object.assign(task, { phase: "retry-wait", cause, retryAt: now + backoff });
+    this.soonestRetry = Math.min(this.soonestRetry ?? Infinity, now + backoff);
     return [];
   }
 
@@ -367,7 +374,7 @@ export class Decisions {
     this.finish(task, "failed", now);
     const run = task.step && this.runs.get(task.step.workflowId);
     if (!run || run.finishedAt !== undefined) return [];
-    run.finishedAt = now;
+    this.finishRun(run, now);
     return [facts.workflowFailed(failed, run.workflowId, task.step!.stepId, `step ${task.step!.stepId} failed: ${failed.data.reason}`, now)];
   }
 
@@ -375,6 +382,30 @@ export class Decisions {
     task.phase = phase;
     task.finishedAt = now;
     task.retryAt = undefined;
+    this.openTasks.delete(task);
+    this.finished.set(task, now);
+  }
+
+  private finishRun(run: RunState, now: number): void {
+    if (run.finishedAt !== undefined) return;
+    run.finishedAt = now;
+    this.openRuns.delete(run);
+    this.finished.set(run, now);
+  }
+
+  /** Forgets a task or run, finished or not, and that events about it were fresh. */
+  private drop(entity: TaskState | RunState): void {
+    const isRun = "workflow" in entity;
+    if (isRun) {
+      this.runs.delete(entity.workflowId);
+      this.openRuns.delete(entity);
+      this.touched.delete(entity.workflowId);
+    } else {
+      this.tasks.delete(entity.taskId);
+      this.openTasks.delete(entity);
+      this.touched.delete(entity.step?.workflowId ?? entity.taskId);
+    }
+    this.finished.delete(entity);
   }
 
   /** The task completed: if it is a step, workflow.step.completed follows from its task.completed. */
@@ -391,7 +422,7 @@ export class Decisions {
   private afterStep(run: RunState, stepId: string, output: unknown, stepCompleted: EventEnvelope, now: number): DomainEvent[] {
     this.recordStep(run.workflowId, stepId, output);
     if (run.workflow.steps.every((step) => step.id in run.outputs)) {
-      run.finishedAt = now;
+      this.finishRun(run, now);
       return [facts.workflowCompleted(stepCompleted, run.workflowId, run.outputs, now)];
     }
     return this.beginReadySteps(run, stepCompleted, now);
@@ -457,11 +488,17 @@ export class Decisions {
     else this.earlyKeys.delete(key);
   }
 
-  /** Drops reports kept longer than EARLY_TTL_MS, and tasks and runs finished longer ago than FINISHED_KEEP_MS. */
+  /** At most once a second: drops reports kept longer than EARLY_TTL_MS, and what finished longer ago than FINISHED_KEEP_MS. */
   private prune(now: number): void {
-    for (const [taskId, waiting] of this.early) if (now - waiting[0]!.at > EARLY_TTL_MS) this.dropEarly(taskId);
-    for (const [id, task] of this.tasks) if (task.finishedAt !== undefined && now - task.finishedAt > FINISHED_KEEP_MS) this.tasks.delete(id);
-    for (const [id, run] of this.runs) if (run.finishedAt !== undefined && now - run.finishedAt > FINISHED_KEEP_MS) this.runs.delete(id);
-    for (const key of this.touched) if (!this.tasks.has(key) && !this.runs.has(key) && !this.earlyKeys.has(key)) this.touched.delete(key);
+    if (now - this.lastPrune < 1_000) return;
+    this.lastPrune = now;
+    for (const [taskId, waiting] of this.early) {
+      if (now - waiting[0]!.at <= EARLY_TTL_MS) break;
+      this.dropEarly(taskId);
+    }
+    for (const [entity, at] of this.finished) {
+      if (now - at <= FINISHED_KEEP_MS) break;
+      this.drop(entity);
+    }
   }
 }

@@ -12,6 +12,7 @@ import { ReplayPoints } from "./replay-points.ts";
 
 const INPUT_TOPICS = [TASK_EVENTS, AGENT_TASKS, AGENT_RESULTS] as const;
 const SWEEP_MS = 1_000;
+const MIN_TICK_MS = 20;
 const RETRY_PUBLISH_MS = 1_000;
 /** Owning part of a partition number for longer than a rebalance takes means the topics are not co-partitioned. */
 const PARTIAL_OWNERSHIP_PROBLEM_MS = 30_000;
@@ -74,6 +75,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   let outbox: DomainEvent[] = [];
   let flushing: Promise<void> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer fires next (ms since epoch). */
+  let timerAt = 0;
   let closed = false;
 
   /** Decides on timers for a partition only when it holds it on every topic and has read it up to its mark. */
@@ -128,8 +131,15 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       outbox.push(...due);
       flushSoon();
     }
-    const next = decisions.nextDue();
-    timer = setTimeout(tick, Math.min(SWEEP_MS, next === undefined ? SWEEP_MS : Math.max(0, next - now)));
+    schedule(now, decisions.nextDue());
+  }
+
+  /** The timers look at every open task, so they run when something is due, and at least every SWEEP_MS. */
+  function schedule(now: number, next: number | undefined): void {
+    if (timer) clearTimeout(timer);
+    const wait = Math.max(MIN_TICK_MS, Math.min(SWEEP_MS, next === undefined ? SWEEP_MS : next - now));
+    timerAt = now + wait;
+    timer = setTimeout(tick, wait);
     timer.unref();
   }
 
@@ -152,7 +162,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
     await flushing;
     await flush();
-    tick();
+    // A retry whose backoff ends before the timers' next run moves that run forward.
+    const retry = decisions.soonestRetry;
+    if (retry !== undefined && retry < timerAt && !closed) schedule(Date.now(), retry);
     return [];
   }
 

@@ -6,7 +6,8 @@ import { Consumer } from "../../src/kafka/consumer.ts";
 import { Producer } from "../../src/kafka/producer.ts";
 
 const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS!;
-const producer = new Producer(agentProducerProperties({ "bootstrap.servers": bootstrap }));
+const linger: Record<string, string> = process.env.KAFKA_LINGER_MS ? { "linger.ms": process.env.KAFKA_LINGER_MS } : {};
+const producer = new Producer(agentProducerProperties({ "bootstrap.servers": bootstrap, ...linger }));
 const consumer = new Consumer({ groupId: "bench-replier", properties: agentConsumerProperties({ "bootstrap.servers": bootstrap }, false) });
 consumer.subscribe(["bench-requests"]);
 console.log("replying");
