@@ -26,6 +26,13 @@ describe("client defaults", () => {
     expect(agentConsumerProperties({ "fetch.wait.max.ms": "500" }, true)["fetch.wait.max.ms"]).toBe("500");
   });
 
+  test("a consumer that may trail waits for larger fetches, on either broker", () => {
+    for (const embedded of [false, true]) {
+      const properties = agentConsumerProperties({}, embedded, { fetchWaitMs: 100 });
+      expect([properties["fetch.wait.max.ms"], properties["fetch.min.bytes"]]).toEqual(["100", "262144"]);
+    }
+  });
+
   test("the agents' consumers use Kafka 4's group protocol unless told otherwise or given a classic-only setting", () => {
     expect(agentConsumerProperties({}, false)["group.protocol"]).toBe("consumer");
     expect(agentConsumerProperties({ "group.protocol": "classic" }, false)["group.protocol"]).toBe("classic");

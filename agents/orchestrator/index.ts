@@ -6,14 +6,17 @@ import type { Logger } from "../../src/log.ts";
 import type { AgentRegistry } from "../../src/registry/agent-registry.ts";
 import type { BatchAgent } from "../../src/transport/agent.ts";
 import type { Delivery, HandlerFailure, Publisher, RawMessage } from "../../src/transport/types.ts";
-import { Decisions, entityKey, isUnaccepted, type DecisionSettings } from "./decisions.ts";
+import { Decisions, entityKey, isUnaccepted, type DecisionSettings, type Origin } from "./decisions.ts";
 import { decidedBefore, decodeProcessed, type ProcessedMark } from "./processed-mark.ts";
 import { ReplayPoints } from "./replay-points.ts";
+import { Unacknowledged } from "./unacknowledged.ts";
 
 const INPUT_TOPICS = [TASK_EVENTS, AGENT_TASKS, AGENT_RESULTS] as const;
 const SWEEP_MS = 1_000;
 const MIN_TICK_MS = 20;
 const RETRY_PUBLISH_MS = 1_000;
+/** Sends in flight past which a batch waits for acknowledgements before the next is read. */
+const MAX_UNACKNOWLEDGED = 10_000;
 /** Owning part of a partition number for longer than a rebalance takes means the topics are not co-partitioned. */
 const PARTIAL_OWNERSHIP_PROBLEM_MS = 30_000;
 /** What the orchestrator reads; the rest (heartbeats, task.started, ...) is committed unparsed. */
@@ -59,7 +62,9 @@ export interface Orchestrator {
  * decisions, whose facts are published before the batch is committed. The commit names the first event of any
  * task or run still open, with the last offset read as metadata: a restart, or the member taking a partition
  * over, reads from there, rebuilds the state, and publishes only what follows from events not decided on
- * before. Every event of one task or run has the same partition number on all three topics (their keys), and
+ * before. A batch's facts are handed to the producer without waiting for their acknowledgements (that would add
+ * a broker round trip to every hop); the commit and its mark stay before the first event whose facts are not
+ * acknowledged yet. Every event of one task or run has the same partition number on all three topics (their keys), and
  * the group uses the range assignor, so one member holds all of each.
  */
 export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
@@ -73,6 +78,10 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Per topic-partition: the last offset applied, so that a batch tried again is not applied twice. */
   const applied = new Map<string, number>();
   let outbox: DomainEvent[] = [];
+  /** Events whose facts failed once and went to the outbox: acknowledged once the outbox is empty. */
+  let resent: Origin[] = [];
+  const unacknowledged = new Unacknowledged();
+  const sending = new Set<Promise<void>>();
   let flushing: Promise<void> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer fires next (ms since epoch). */
@@ -101,6 +110,23 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         throw new UnavailableError(`cannot publish the orchestrator's facts: ${reason.message}`, { cause: reason });
       }
     }
+    for (const origin of resent) unacknowledged.acknowledged(origin);
+    resent = [];
+  }
+
+  /** Publishes the facts decided on one event without waiting; a failure moves them to the outbox. */
+  function send(facts: DomainEvent[], origin: Origin): void {
+    unacknowledged.add(origin);
+    const sent = Promise.allSettled(facts.map((fact) => publisher.publish(fact))).then((results) => {
+      for (const [i, fact] of facts.entries()) if (results[i]!.status === "fulfilled") metrics?.published(fact.event_type);
+      const failed = facts.filter((_, i) => results[i]!.status === "rejected");
+      if (failed.length === 0) return unacknowledged.acknowledged(origin);
+      outbox.push(...failed);
+      resent.push(origin);
+      flushSoon();
+    });
+    sending.add(sent);
+    void sent.finally(() => sending.delete(sent));
   }
 
   /** Publishes what timers decided, in the background; the next batch's flush waits for it. */
@@ -158,10 +184,14 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const fresh = !decidedBefore(replaying.get(name), offset);
       const decided = decisions.apply(delivery.event, now, { fresh, origin });
       if (debug) delivery.logger.debug({ key, topic, partition, offset, fresh, decided: decided.map((fact) => fact.event_type) }, "decided");
-      outbox.push(...decided);
+      if (decided.length > 0) send(decided, origin);
     }
-    await flushing;
-    await flush();
+    while (unacknowledged.size > MAX_UNACKNOWLEDGED && sending.size > 0) await Promise.race(sending);
+    // Facts that failed once are tried again here too, so that a batch stalls (and says so) while they cannot be.
+    if (outbox.length > 0 || flushing) {
+      await flushing;
+      await flush();
+    }
     // A retry whose backoff ends before the timers' next run moves that run forward.
     const retry = decisions.soonestRetry;
     if (retry !== undefined && retry < timerAt && !closed) schedule(Date.now(), retry);
@@ -216,8 +246,12 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       const name = partitionKey(origin);
       undecided.set(name, [...(undecided.get(name) ?? []), origin.offset]);
     }
-    return [...reached].flatMap(([name, { topic, partition }]) => {
-      const point = points.point(topic, partition, (key) => decisions.needs(key), undecided.get(name) ?? []);
+    // Partitions whose facts were acknowledged since their last commit can move on too.
+    const committing = new Map<string, TopicPartition>(reached);
+    for (const origin of unacknowledged.takeMoved()) if (!committing.has(partitionKey(origin))) committing.set(partitionKey(origin), origin);
+    return [...committing].flatMap(([name, { topic, partition }]) => {
+      const from = unacknowledged.firstOpen(topic, partition);
+      const point = points.point(topic, partition, (key) => decisions.needs(key), undecided.get(name) ?? [], from);
       return point ? [{ topic, partition, ...point }] : [];
     });
   }
@@ -237,6 +271,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      await Promise.allSettled(sending);
       await flushing;
     },
   };

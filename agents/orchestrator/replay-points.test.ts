@@ -50,6 +50,14 @@ describe("ReplayPoints.point: the offset to commit", () => {
     expect(points.point(TASKS, 0, only("c"), [])?.offset).toBe(6);
   });
 
+  test("stays at the first event whose facts are not acknowledged, which counts as not processed", () => {
+    const points = new ReplayPoints();
+    readOn(points, [["a", 3], ["b", 4], ["c", 6]]);
+    expect(points.point(TASKS, 0, only("a"), [], 6)).toEqual({ offset: 3, metadata: "p1:5" });
+    expect(points.point(TASKS, 0, none, [], 4)).toEqual({ offset: 4, metadata: "p1:3" });
+    expect(points.point(TASKS, 0, none, [], 9)).toEqual({ offset: 7, metadata: "p1:6" });
+  });
+
   test("an entity read again keeps its first offset", () => {
     const points = new ReplayPoints();
     readOn(points, [["a", 3], ["a", 8], ["a", 12]]);

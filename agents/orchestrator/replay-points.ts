@@ -30,12 +30,20 @@ export class ReplayPoints {
 
   /**
    * What to commit for a topic's partition, keeping the entities `needs` says are still open, and naming the
-   * `undecided` offsets; undefined before anything was read.
+   * `undecided` offsets, and never past `unacknowledgedFrom`, the first event whose facts are not on the
+   * broker yet (read again, it must count as fresh); undefined before anything was read.
    */
-  point(topic: string, partition: number, needs: (key: string) => boolean, undecided: readonly number[]): { offset: number; metadata: string } | undefined {
+  point(
+    topic: string,
+    partition: number,
+    needs: (key: string) => boolean,
+    undecided: readonly number[],
+    unacknowledgedFrom?: number,
+  ): { offset: number; metadata: string } | undefined {
     const name = nameOf(topic, partition);
-    const processed = this.processed.get(name);
-    if (processed === undefined) return undefined;
+    const read = this.processed.get(name);
+    if (read === undefined) return undefined;
+    const processed = unacknowledgedFrom === undefined ? read : Math.min(read, unacknowledgedFrom - 1);
     let offset = processed + 1;
     const entities = this.firsts.get(name)?.entities;
     if (entities) {

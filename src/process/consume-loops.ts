@@ -30,7 +30,7 @@ export function consumeLoopFor(agent: Agent, { kafka, producer, logger, metrics 
     });
     return { loop, consumer };
   }
-  const consumer = kafka.consumer(agent.group, logger, { coPartitioned: agent.coPartitioned });
+  const consumer = kafka.consumer(agent.group, logger, { coPartitioned: agent.coPartitioned, fetchWaitMs: agent.fetchWaitMs });
   const loop = new Subscriber({
     ...common,
     consumer,

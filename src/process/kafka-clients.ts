@@ -30,10 +30,10 @@ export class KafkaClients {
   }
 
   /** A consumer group member with the agents' defaults (client-defaults.ts). */
-  consumer(groupId: string, logger: Logger, options: { maxBuffered?: number; coPartitioned?: boolean } = {}): Consumer {
+  consumer(groupId: string, logger: Logger, options: { maxBuffered?: number; coPartitioned?: boolean; fetchWaitMs?: number } = {}): Consumer {
     const consumer = new Consumer({
       groupId,
-      properties: agentConsumerProperties(this.properties, this.embeddedBroker, { coPartitioned: options.coPartitioned }),
+      properties: agentConsumerProperties(this.properties, this.embeddedBroker, { coPartitioned: options.coPartitioned, fetchWaitMs: options.fetchWaitMs }),
       logger: logger.child({ client: "consumer" }),
       maxBuffered: options.maxBuffered,
     });

@@ -10,6 +10,11 @@ interface AgentBase {
    * group then uses the range assignor, which gives exactly that when the topics' partition counts are equal.
    */
   readonly coPartitioned?: boolean;
+  /**
+   * For a projection that may trail the agents deciding: the broker holds its fetches this long, or until
+   * 256 KiB are ready, so it reads in larger batches and leaves the event loop to them meanwhile.
+   */
+  readonly fetchWaitMs?: number;
   /** Frees what the agent holds (stores, connections); called after its consumer has left the group. */
   close(): Promise<void>;
 }
