@@ -47,8 +47,8 @@ export class AgentProcess {
     return new Promise((resolve) => this.waiters.push({ match, resolve }));
   }
 
-  /** Resolves once the HTTP server is up and /readyz answers 200 (the consumer joined its group). */
-  async ready(): Promise<string> {
+  /** Resolves once the HTTP server is up, ready or not. */
+  async listening(): Promise<string> {
     const running = await Promise.race([
       this.waitForLog((line) => line.msg === "agent-events running"),
       this.process.exited.then((code) => {
@@ -56,6 +56,12 @@ export class AgentProcess {
       }),
     ]);
     this.url = String(running.url);
+    return this.url;
+  }
+
+  /** Resolves once the HTTP server is up and /readyz answers 200 (the consumer joined its group). */
+  async ready(): Promise<string> {
+    await this.listening();
     // Joining a group has no single log line to await across roles; readiness is what /readyz says.
     await eventually(async () => ((await fetch(`${this.url}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));
     return this.url;
