@@ -1,3 +1,4 @@
+import { partitionKey } from "../../src/kafka/partition-list.ts";
 import type { Origin } from "./decisions.ts";
 import { encodeProcessed } from "./processed-mark.ts";
 
@@ -17,14 +18,14 @@ export class ReplayPoints {
   private readonly processed = new Map<string, number>();
 
   record(key: string, origin: Origin): void {
-    const name = nameOf(origin.topic, origin.partition);
+    const name = partitionKey(origin);
     let firsts = this.firsts.get(name);
     if (!firsts) this.firsts.set(name, (firsts = { partition: origin.partition, entities: new Map() }));
     if (!firsts.entities.has(key)) firsts.entities.set(key, origin.offset);
   }
 
   processedUpTo(origin: Origin): void {
-    const name = nameOf(origin.topic, origin.partition);
+    const name = partitionKey(origin);
     if ((this.processed.get(name) ?? -1) < origin.offset) this.processed.set(name, origin.offset);
   }
 
@@ -40,7 +41,7 @@ export class ReplayPoints {
     undecided: readonly number[],
     unacknowledgedFrom?: number,
   ): { offset: number; metadata: string } | undefined {
-    const name = nameOf(topic, partition);
+    const name = partitionKey({ topic, partition });
     const read = this.processed.get(name);
     if (read === undefined) return undefined;
     const processed = unacknowledgedFrom === undefined ? read : Math.min(read, unacknowledgedFrom - 1);
@@ -67,11 +68,7 @@ export class ReplayPoints {
 
   /** Forgets what was read of one topic-partition. */
   forget(topic: string, partition: number): void {
-    this.firsts.delete(nameOf(topic, partition));
-    this.processed.delete(nameOf(topic, partition));
+    this.firsts.delete(partitionKey({ topic, partition }));
+    this.processed.delete(partitionKey({ topic, partition }));
   }
-}
-
-function nameOf(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }

@@ -125,9 +125,9 @@ export class StatusView {
   }
 
   task(taskId: string): (TaskStatus & { events: EventLine[] }) | undefined {
-    const row = this.selectTask.get(taskId);
-    if (!row) return undefined;
-    return { ...(JSON.parse(row.doc) as TaskStatus), events: this.selectEvents.all(taskId).map((e) => JSON.parse(e.doc) as EventLine) };
+    const status = this.stored(taskId);
+    if (!status) return undefined;
+    return { ...status, events: this.selectEvents.all(taskId).map((e) => JSON.parse(e.doc) as EventLine) };
   }
 
   /** A run's step tasks, by task id. */

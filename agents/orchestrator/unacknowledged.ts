@@ -1,3 +1,4 @@
+import { partitionKey } from "../../src/kafka/partition-list.ts";
 import type { Origin } from "./decisions.ts";
 
 /**
@@ -19,7 +20,7 @@ export class Unacknowledged {
   }
 
   add(origin: Origin): void {
-    const name = nameOf(origin);
+    const name = partitionKey(origin);
     let offsets = this.open.get(name);
     if (!offsets) this.open.set(name, (offsets = new Map()));
     offsets.set(origin.offset, (offsets.get(origin.offset) ?? 0) + 1);
@@ -27,7 +28,7 @@ export class Unacknowledged {
   }
 
   acknowledged(origin: Origin): void {
-    const name = nameOf(origin);
+    const name = partitionKey(origin);
     const offsets = this.open.get(name);
     const left = offsets?.get(origin.offset);
     if (!offsets || left === undefined) return;
@@ -40,7 +41,7 @@ export class Unacknowledged {
 
   /** The first offset on a topic-partition whose facts are not acknowledged, if any. */
   firstOpen(topic: string, partition: number): number | undefined {
-    const offsets = this.open.get(nameOf({ topic, partition }));
+    const offsets = this.open.get(partitionKey({ topic, partition }));
     if (!offsets) return undefined;
     for (const offset of offsets.keys()) return offset;
     return undefined;
@@ -52,8 +53,4 @@ export class Unacknowledged {
     this.moved.clear();
     return moved;
   }
-}
-
-function nameOf({ topic, partition }: { topic: string; partition: number }): string {
-  return `${topic}\u0000${partition}`;
 }
