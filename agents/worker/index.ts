@@ -136,8 +136,9 @@ export function createWorker(options: WorkerOptions): Worker {
 
   async function runAssignment(assignment: DomainEvent<"task.assigned">, delivery: Delivery, key: string): Promise<void> {
     const accepted = acceptedFact(assignment, reporter);
-    // Sent before the handler runs, and acknowledged before the outcome is: both are keyed by the task, so
-    // the idempotent producer keeps them in order, and the slot is not held for a round trip to the broker.
+    // Sent before the handler runs and not awaited before the outcome is sent: both are keyed by the task, so
+    // the idempotent producer keeps them in order, and neither the handler nor the outcome waits a round trip
+    // to the broker.
     const acceptance = publish([accepted]);
     // Observed now: a task given up before the outcome (a stop) never awaits it.
     acceptance.catch(() => {});
@@ -152,8 +153,6 @@ export function createWorker(options: WorkerOptions): Worker {
       options.metrics?.inFlight(type, counts.inFlight);
     }
     const duration = performance.now() - started;
-    // Reported again with the outcome if it did not get through; the handler is not run again for it.
-    const unreported = await acceptance.then(() => [], () => [accepted]);
     const fact = outcomeFact(assignment, accepted, outcome, duration, reporter);
     counts[outcome.kind === "completed" ? "completed" : "failed"]++;
     options.metrics?.finished(type, outcome.kind, duration / 1000);
@@ -168,7 +167,16 @@ export function createWorker(options: WorkerOptions): Worker {
       // Kept in memory: this process will not run it again, and readiness names the disk.
       if (!(error instanceof DiskError)) throw error;
     }
-    await publish([...unreported, fact]);
+    const report = publish([fact]);
+    report.catch(() => {}); // observed now, awaited below
+    if (await acceptance.then(() => true, () => false)) return report;
+    // The acceptance did not get through: both are reported again, in order, once the outcome's own send has
+    // settled (a copy that did get through has the same id, which consumers drop). The handler is not run again.
+    await report.then(
+      () => {},
+      () => {},
+    );
+    await publish([accepted, fact]);
   }
 
   const agent: ParallelAgent = {
