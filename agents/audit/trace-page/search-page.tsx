@@ -1,0 +1,54 @@
+import { clockTime } from "./event-tree.tsx";
+import { Layout } from "./layout.tsx";
+
+/** A correlation as the list of recent ones shows it (the trace index's RecentCorrelation). */
+export interface RecentStory {
+  correlationId: string;
+  firstAt: string;
+  lastAt: string;
+  events: number;
+  failures: number;
+  title?: string;
+}
+
+/** /trace: the search box and the most recent correlations, newest first. */
+export function SearchPage({ recent }: { recent: readonly RecentStory[] }) {
+  return (
+    <Layout title="Trace">
+      <h1>Recent requests</h1>
+      <p class="subtitle">Every correlation the audit log holds, newest first. Search by any id above.</p>
+      {recent.length === 0 ? (
+        <p class="empty">No events audited yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>correlation</th>
+              <th>title</th>
+              <th>first event (UTC)</th>
+              <th>last event</th>
+              <th class="num">events</th>
+              <th class="num">failures</th>
+            </tr>
+          </thead>
+          <tbody>
+            {recent.map((story) => (
+              <tr>
+                <td class="mono">
+                  <a href={`/trace/${encodeURIComponent(story.correlationId)}`}>{story.correlationId}</a>
+                </td>
+                <td>{story.title ?? ""}</td>
+                <td>
+                  {story.firstAt.slice(0, 10)} {clockTime(story.firstAt)}
+                </td>
+                <td>{clockTime(story.lastAt)}</td>
+                <td class="num">{story.events}</td>
+                <td class={story.failures > 0 ? "num bad" : "num"}>{story.failures}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Layout>
+  );
+}
