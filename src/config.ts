@@ -7,6 +7,7 @@ import { AgentSkill, SAFE_ID_PATTERN } from "./events/index.ts";
 import { kafkaPropertiesFromEnv } from "./kafka/properties-from-env.ts";
 import { ROLE_TABLE, type RoleName } from "./roles/table.ts";
 import { loadWorkflows, parseWorkflows, type Workflows } from "./workflows/definition.ts";
+import { OTLP_PROTOCOLS, parseKeyValueList, SAMPLERS, tracingConfig, type TracingConfig } from "./telemetry/tracing-config.ts";
 import exampleWorkflows from "../examples/workflows.yaml" with { type: "text" };
 
 /** Every role the command line takes: the table's, and `all`. */
@@ -38,6 +39,12 @@ const flag = v.pipe(
 const text = v.pipe(v.string(), v.trim(), v.nonEmpty("must not be empty"));
 const url = v.pipe(v.string(), v.trim(), v.url("must be a URL"), v.startsWith("http", "must be an http(s) URL"));
 const domain = v.pipe(text, v.regex(/^[A-Za-z0-9.-]+$/, "must be a domain name such as example.com"));
+const keyValues = v.pipe(
+  text,
+  v.rawTransform(({ dataset, addIssue, NEVER }) => parseKeyValueList(dataset.value) ?? (addIssue({ message: "must be key=value pairs separated by commas" }), NEVER)),
+);
+// Only OTLP over HTTP is built in: gRPC would add an HTTP/2 client to every process for one setting.
+const otlpProtocol = v.picklist(OTLP_PROTOCOLS, "must be http/protobuf or http/json (grpc is not supported)");
 
 /** Every environment setting, validated once at start-up; defaults are the development setup. */
 const EnvSchema = v.object({
@@ -79,6 +86,20 @@ const EnvSchema = v.object({
   TASK_ACCEPT_TIMEOUT_MS: v.optional(integer(100, 7 * 24 * 3_600_000), "300000"),
   TASK_TIMEOUT_MS: v.optional(integer(100, 7 * 24 * 3_600_000), "600000"),
   TASK_RETRY_BACKOFF_MS: v.optional(integer(0, 600_000), "1000"),
+  // OpenTelemetry's own names and meanings (src/telemetry/tracing-config.ts says where they differ).
+  OTEL_SDK_DISABLED: v.optional(flag, "false"),
+  OTEL_SERVICE_NAME: v.optional(text),
+  OTEL_RESOURCE_ATTRIBUTES: v.optional(keyValues),
+  OTEL_TRACES_EXPORTER: v.optional(v.picklist(["otlp", "zipkin", "none"], "must be otlp, zipkin or none"), "otlp"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: v.optional(url),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: v.optional(url),
+  OTEL_EXPORTER_OTLP_PROTOCOL: v.optional(otlpProtocol),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: v.optional(otlpProtocol),
+  OTEL_EXPORTER_OTLP_HEADERS: v.optional(keyValues),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: v.optional(keyValues),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: v.optional(url),
+  OTEL_TRACES_SAMPLER: v.optional(v.picklist(SAMPLERS, `must be one of ${SAMPLERS.join(", ")}`), "parentbased_always_on"),
+  OTEL_TRACES_SAMPLER_ARG: v.optional(v.pipe(text, v.decimal("must be a number from 0 to 1"), v.transform(Number), v.number(), v.minValue(0, "must be at least 0"), v.maxValue(1, "must be at most 1"))),
 });
 
 export interface Config {
@@ -108,6 +129,8 @@ export interface Config {
   /** WORKFLOWS_FILE's workflows (for `all` without it, examples/workflows.yaml's), by name. */
   workflows: Workflows;
   orchestrator: { maxAttempts: number; acceptTimeoutMs: number; taskTimeoutMs: number; retryBackoffMs: number };
+  /** OTEL_*: where spans are exported, if anywhere; `traceparent` headers are written either way. */
+  tracing: TracingConfig;
 }
 
 export interface WorkerConfig {
@@ -180,6 +203,7 @@ export function loadConfig(role: Role, env: Env): Config {
       taskTimeoutMs: e.TASK_TIMEOUT_MS,
       retryBackoffMs: e.TASK_RETRY_BACKOFF_MS,
     },
+    tracing: tracingConfig(role, e),
   };
 }
 

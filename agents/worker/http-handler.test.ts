@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { childContext, parseTraceparent } from "../../src/events/index.ts";
 import { callHttpHandler, MAX_REPLY_BYTES, type HttpHandlerOptions } from "./http-handler.ts";
 import type { HandlerContext, TaskRequest } from "./task-request.ts";
 
@@ -366,5 +367,23 @@ describe("calling an agent's handler over HTTP", () => {
 
     expect(outcome).toMatchObject({ kind: "failed", retriable: false });
     expect(outcome.kind === "failed" && outcome.reason).toContain("HTTP 304");
+  });
+});
+
+describe("trace context", () => {
+  test("the handler is called with the call's traceparent and tracestate, so it can continue the trace", async () => {
+    const handler = handlerServer(() => Response.json({ output: "ok" }));
+    const trace = childContext(parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "rojo=00f067aa0ba902b7"));
+    const outcome = await callHttpHandler(taskRequest(), { ...context(), trace }, { url: handler.url, retries: 0 });
+    expect(outcome.kind).toBe("completed");
+    const headers = handler.received[0]!.headers;
+    expect(headers.get("traceparent")).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${trace.spanId}-01`);
+    expect(headers.get("tracestate")).toBe("rojo=00f067aa0ba902b7");
+  });
+
+  test("without a trace no trace headers are sent", async () => {
+    const handler = handlerServer(() => Response.json({ output: "ok" }));
+    await callHttpHandler(taskRequest(), context(), { url: handler.url, retries: 0 });
+    expect(handler.received[0]!.headers.get("traceparent")).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { formatTraceparent, TRACEPARENT, TRACESTATE } from "../../src/events/index.ts";
 import { abortableSleep } from "../../src/transport/abortable-sleep.ts";
 import type { HandlerContext, HandlerOutcome, TaskRequest } from "./task-request.ts";
 
@@ -43,11 +44,7 @@ async function attemptOnce(request: TaskRequest, context: HandlerContext, url: s
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        "Idempotency-Key": context.idempotencyKey,
-        "X-Correlation-ID": request.correlation_id,
-      },
+      headers: requestHeaders(request, context),
       body: JSON.stringify(request),
       signal: context.signal,
     });
@@ -67,6 +64,19 @@ async function attemptOnce(request: TaskRequest, context: HandlerContext, url: s
   if (response.status >= 400) return { final: { kind: "failed", reason: `handler refused the task: HTTP ${response.status}: ${snippet(body)}`, retriable: false } };
   if (response.status !== 200) return { final: { kind: "failed", reason: `handler answered HTTP ${response.status}; the contract is 200 with {"output": …} or {"error": …}`, retriable: false } };
   return { final: outcomeOf(body) };
+}
+
+function requestHeaders(request: TaskRequest, context: HandlerContext): Record<string, string> {
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "Idempotency-Key": context.idempotencyKey,
+    "X-Correlation-ID": request.correlation_id,
+  };
+  if (context.trace) {
+    headers[TRACEPARENT] = formatTraceparent(context.trace);
+    if (context.trace.tracestate) headers[TRACESTATE] = context.trace.tracestate;
+  }
+  return headers;
 }
 
 /** A 200's body: `{"output": …}` completes, `{"error": …}` fails for good, anything else is a broken reply. */

@@ -8,8 +8,10 @@ import {
   type AgentSkill,
   type DomainEvent,
   type EventEnvelope,
+  spanOf,
 } from "../../src/events/index.ts";
 import type { Logger } from "../../src/log.ts";
+import { HEADERS_ONLY, type Tracer } from "../../src/telemetry/tracer.ts";
 import type { ParallelAgent } from "../../src/transport/agent.ts";
 import type { Delivery, Publisher, RawMessage } from "../../src/transport/types.ts";
 import { acceptedFact, deregisteredFact, heartbeatFact, outcomeFact, registeredFact, type Reporter } from "./facts.ts";
@@ -48,6 +50,8 @@ export interface WorkerOptions {
   publisher: Publisher;
   logger: Logger;
   metrics?: WorkerMetrics;
+  /** The handler call's span; without it only the `traceparent` header of the call is made. */
+  tracer?: Tracer;
 }
 
 export interface Worker {
@@ -64,7 +68,7 @@ export interface Worker {
  * agent-results. A finished assignment that is delivered again is not run again; its facts are reported again.
  */
 export function createWorker(options: WorkerOptions): Worker {
-  const { type, id, logger, publisher } = options;
+  const { type, id, logger, publisher, tracer = HEADERS_ONLY } = options;
   const reporter: Reporter = { agentId: id, agentType: type };
   const finished = new FinishedAssignments(join(options.dataDir, `worker-${type}-finished.sqlite`), logger);
   const counts = { inFlight: 0, completed: 0, failed: 0 };
@@ -97,12 +101,22 @@ export function createWorker(options: WorkerOptions): Worker {
       deadline: new Date(deadline).toISOString(),
     };
     const signal = AbortSignal.any([delivery.signal, AbortSignal.timeout(deadline - now)]);
-    const context = { idempotencyKey: assignment.event_id, signal };
     const { handler } = options;
-    const outcome =
-      "url" in handler
-        ? await callHttpHandler(request, context, { url: handler.url, retries: handler.retries })
-        : await runBuiltIn(handler.builtIn, request, context, handler.retries);
+    const overHttp = "url" in handler;
+    const attributes = tracer.exporting ? { task_id: request.task_id, attempt: request.attempt, "url.full": overHttp ? handler.url : undefined } : undefined;
+    const span = tracer.start(`${overHttp ? "call handler" : "run built-in"} ${type}`, overHttp ? "client" : "internal", spanOf(assignment), attributes);
+    const context = { idempotencyKey: assignment.event_id, signal, trace: span.context };
+    let outcome: HandlerOutcome;
+    try {
+      outcome =
+        "url" in handler
+          ? await callHttpHandler(request, context, { url: handler.url, retries: handler.retries })
+          : await runBuiltIn(handler.builtIn, request, context, handler.retries);
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+    span.end(outcome.kind === "failed" ? outcome.reason : undefined);
     // Given up (a stop, a revoke): nothing is reported, and the assignment is delivered again.
     if (delivery.signal.aborted) throw new Error("the task was given up before it finished");
     return fitsAnEvent(outcome);

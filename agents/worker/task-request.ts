@@ -1,3 +1,5 @@
+import type { TraceContext } from "../../src/events/index.ts";
+
 /**
  * The contract between a worker and the program that does the work, the same over HTTP and in-process:
  * the request it gets, and what it may answer.
@@ -26,6 +28,8 @@ export interface HandlerContext {
   idempotencyKey: string;
   /** Aborted at the deadline, or when the worker stops or loses the task's partition. */
   signal: AbortSignal;
+  /** The span of this call, a child of the assignment's: sent as `traceparent` so the handler continues the trace. */
+  trace?: TraceContext;
 }
 
 /**

@@ -17,6 +17,17 @@ export { checkEventTypeName, EVENT_TYPE_PATTERN, IRREGULAR_PAST_TENSE, NAMING_EX
 export { parseEvent, type ParseOptions, type ParseResult, validateEvent } from "./parse.ts";
 export { eventToJson, serializeEvent } from "./serialize.ts";
 export { normalizeTimestamp, Timestamp } from "./timestamp.ts";
+export {
+  childContext,
+  formatTraceparent,
+  isSampled,
+  parseTraceparent,
+  parseTracestate,
+  type TraceContext,
+  TRACEPARENT,
+  TRACESTATE,
+} from "./trace-context.ts";
+export { causeSpanOf, linkCause, setSpanOf, spanOf } from "./trace-links.ts";
 export { childMetadata, type ChainStart, CORRELATION_ID_HEADER, createChildEvent, startChain } from "./tracing.ts";
 export {
   AGENT_RESULTS,

@@ -3,6 +3,7 @@ import { createEvent, type CreateEventOptions } from "./create.ts";
 import type { EventEnvelope, EventMetadata } from "./envelope.ts";
 import { ValidationError } from "./errors.ts";
 import { SAFE_ID_MAX_LENGTH, SAFE_ID_PATTERN } from "./identifiers.ts";
+import { linkCause } from "./trace-links.ts";
 
 /*
  * correlation_id: the one user request every event descends from; the same on the whole chain.
@@ -55,7 +56,7 @@ export function childMetadata(parent: EventEnvelope, source: string): EventMetad
   return { correlation_id: parent.metadata.correlation_id, causation_id: parent.event_id, source };
 }
 
-/** `createEvent` with the metadata of a child of `parent`. */
+/** `createEvent` with the metadata of a child of `parent`; its publish continues `parent`'s trace. */
 export function createChildEvent<T extends EventType>(
   parent: EventEnvelope,
   type: T,
@@ -63,5 +64,7 @@ export function createChildEvent<T extends EventType>(
   source: string,
   options?: CreateEventOptions,
 ): DomainEvent<T> {
-  return createEvent(type, data, childMetadata(parent, source), options);
+  const child = createEvent(type, data, childMetadata(parent, source), options);
+  linkCause(child, parent);
+  return child;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { EventEnvelope } from "../events/index.ts";
+import { causeSpanOf, parseTraceparent, type EventEnvelope } from "../events/index.ts";
 import { silentLogger } from "../log.ts";
 import { MemoryPublisher } from "../transport/memory-publisher.ts";
 import type { Published, Publisher } from "../transport/types.ts";
@@ -295,5 +295,37 @@ workflows:
     expect((await jsonOf(response)).problems).toEqual([{ path: "", message: "the agent registry has not read agent-results up to now yet" }]);
     expect((publisher as MemoryPublisher).published).toEqual([]);
     expect((await app.request(post(valid))).status).toBe(201);
+  });
+});
+
+describe("POST /tasks and W3C trace context", () => {
+  const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const parentOf = (event: EventEnvelope) => causeSpanOf(event);
+
+  test("continues the caller's trace: task.created descends from the request's span, named in the response", async () => {
+    const { app, publisher } = setup();
+    const response = await app.request(post(valid, { traceparent: `00-${TRACE}-00f067aa0ba902b7-01`, tracestate: "rojo=00f067aa0ba902b7" }));
+    expect(response.status).toBe(201);
+    const answered = parseTraceparent(response.headers.get("traceparent"));
+    expect(answered?.traceId).toBe(TRACE);
+    expect(answered?.spanId).not.toBe("00f067aa0ba902b7");
+    const event = (publisher as MemoryPublisher).published[0]!;
+    expect(parentOf(event)).toEqual({ ...answered!, tracestate: "rojo=00f067aa0ba902b7" });
+  });
+
+  test("a malformed traceparent is ignored and a new trace started, not refused", async () => {
+    const { app, publisher } = setup();
+    const response = await app.request(post(valid, { traceparent: "00-not-a-trace-01" }));
+    expect(response.status).toBe(201);
+    const answered = parseTraceparent(response.headers.get("traceparent"));
+    expect(answered?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(parentOf((publisher as MemoryPublisher).published[0]!)?.traceId).toBe(answered!.traceId);
+  });
+
+  test("a refused request still names its trace", async () => {
+    const { app } = setup();
+    const response = await app.request(post({ title: "" }, { traceparent: `00-${TRACE}-00f067aa0ba902b7-01` }));
+    expect(response.status).toBe(400);
+    expect(parseTraceparent(response.headers.get("traceparent"))?.traceId).toBe(TRACE);
   });
 });

@@ -1,12 +1,24 @@
 import { createHash } from "node:crypto";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
-import { createEvent, SafeId, startChain, CORRELATION_ID_HEADER } from "../events/index.ts";
+import {
+  createEvent,
+  CORRELATION_ID_HEADER,
+  formatTraceparent,
+  linkCause,
+  parseTraceparent,
+  SafeId,
+  startChain,
+  TRACEPARENT,
+  TRACESTATE,
+  type TraceContext,
+} from "../events/index.ts";
 import { boundedText, jsonObject } from "../events/catalog/fields.ts";
 import { MAX_TASK_INPUT_BYTES } from "../events/catalog/task.ts";
 import { isPlainObject } from "../events/envelope.ts";
 import type { Logger } from "../log.ts";
+import { HEADERS_ONLY, type Tracer } from "../telemetry/tracer.ts";
 import { derivedId } from "../transport/derived-id.ts";
 import type { Publisher } from "../transport/types.ts";
 import type { IdempotencyStore } from "./idempotency-store.ts";
@@ -52,6 +64,8 @@ export interface TasksRouteOptions {
   tokens?: readonly string[];
   /** A stop refuses new requests once begun, and answers those still waiting when its grace is over. */
   shutdown?: { begun: AbortSignal; graceOver: AbortSignal };
+  /** Spans of requests; without it only the `traceparent` of task.created is written. */
+  tracer?: Tracer;
 }
 
 const RETRY_AFTER_SECONDS = "5";
@@ -61,7 +75,7 @@ const RETRY_AFTER_SECONDS = "5";
  * cannot within publishTimeoutMs the answer is 503 with Retry-After and nothing is claimed.
  */
 export function tasksRoute(options: TasksRouteOptions): Hono {
-  const { publisher, idempotency, logger, publishTimeoutMs, unavailable = () => [], shutdown } = options;
+  const { publisher, idempotency, logger, publishTimeoutMs, unavailable = () => [], shutdown, tracer = HEADERS_ONLY } = options;
   const app = new Hono();
   if (options.tokens && options.tokens.length > 0) app.use("/tasks", tokenAuth(options.tokens));
   app.post(
@@ -73,119 +87,22 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
           { path: "", message: `must be at most ${MAX_BODY_BYTES} bytes` },
         ]),
     }),
-    async function createTask(c) {
-      if (shutdown?.begun.aborted) {
-        c.header("Retry-After", RETRY_AFTER_SECONDS);
-        c.header("Connection", "close");
-        return problemResponse(c, 503, "shutting down; send the request again (to another instance)");
-      }
-      const contentType = c.req.header("content-type") ?? "";
-      if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-        return problemResponse(c, 415, "Content-Type must be application/json", [
-          { path: "Content-Type", message: contentType ? `got ${contentType}` : "is missing" },
-        ]);
-      }
-      const chain = startChain(c.req.header(CORRELATION_ID_HEADER), { causationId: "", source: SOURCE });
-      if (!chain.ok) return problemResponse(c, 400, "invalid header", chain.error.issues);
-      const correlationId = chain.metadata.correlation_id;
-      c.header(CORRELATION_ID_HEADER, correlationId);
-
-      const key = c.req.header("Idempotency-Key");
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-        return problemResponse(c, 400, "invalid header", [
-          { path: "Idempotency-Key", message: "must be 1-255 visible ASCII characters" },
-        ]);
-      }
-      const raw = await c.req.text();
-      let json: unknown;
+    async function tracedCreateTask(c) {
+      // A malformed traceparent is ignored and a new trace started, as the W3C spec says: never a 400.
+      const incoming = parseTraceparent(c.req.header(TRACEPARENT), c.req.header(TRACESTATE));
+      const span = tracer.start("POST /tasks", "server", incoming, tracer.exporting ? { "http.request.method": "POST", "http.route": "/tasks" } : undefined);
+      // The caller finds its trace by this, whether it sent a traceparent or not.
+      c.header(TRACEPARENT, formatTraceparent(span.context));
+      let response: Response;
       try {
-        json = JSON.parse(raw);
+        response = await createTask(c, span.context);
       } catch (error) {
-        return problemResponse(c, 400, "body is not valid JSON", [{ path: "", message: (error as Error).message }]);
+        span.end(error);
+        throw error;
       }
-      // The schema would take an array for an object and list its indexes as unknown keys: say what it is.
-      if (!isPlainObject(json)) {
-        return problemResponse(c, 400, "invalid task", [{ path: "", message: `must be a JSON object, not ${kindOf(json)}` }]);
-      }
-      const parsed = v.safeParse(CreateTaskRequest, json);
-      // What the task is for is checked even when other fields are wrong, so that one answer lists everything.
-      const target = checkTarget(targetFieldsOf(json), options.targets ?? { agentTypes: () => new Set(), workflows: new Map() });
-      const problems = [...(parsed.success ? [] : issuesOf(parsed.issues)), ...(target.kind === "invalid" ? target.problems : [])];
-      if (!parsed.success || problems.length > 0) return problemResponse(c, 400, "invalid task", problems);
-      if (target.kind === "not-known-yet") {
-        c.header("Retry-After", RETRY_AFTER_SECONDS);
-        return problemResponse(c, 503, "not ready to check the task's agent_type; nothing was created", [{ path: "", message: target.why }]);
-      }
-
-      if (key !== undefined) {
-        const reservation = idempotency.reserve(key, createHash("sha256").update(raw).digest("hex"));
-        if (reservation.kind === "conflict") {
-          return problemResponse(c, 422, "Idempotency-Key was already used with a different body", [
-            { path: "Idempotency-Key", message: "reuse a key only to retry the same request" },
-          ]);
-        }
-        if (reservation.kind === "in-progress") {
-          c.header("Retry-After", "1");
-          return problemResponse(c, 409, "a request with this Idempotency-Key is still in progress");
-        }
-        if (reservation.kind === "replay") {
-          c.header("Idempotent-Replayed", "true");
-          return c.body(reservation.answer.body, reservation.answer.status as 201, { "Content-Type": "application/json" });
-        }
-      }
-
-      const missing = unavailable();
-      if (missing.length > 0) {
-        if (key !== undefined) releaseKey(key);
-        c.header("Retry-After", RETRY_AFTER_SECONDS);
-        return problemResponse(
-          c,
-          503,
-          "not ready to publish; nothing was created",
-          missing.map((message) => ({ path: "", message })),
-        );
-      }
-
-      // With an Idempotency-Key the ids are derived from it: a retry after a 503 whose write did land after
-      // all publishes the same event_id, which every consumer deduplicates.
-      const taskId = key !== undefined ? derivedId("task", key) : crypto.randomUUID();
-      const event = createEvent(
-        "task.created",
-        { task_id: taskId, ...parsed.output },
-        { correlation_id: correlationId, causation_id: `api-create-${taskId}`, source: SOURCE },
-        key !== undefined ? { eventId: derivedId("task.created", key) } : {},
-      );
-      const log = logger.child({ correlation_id: correlationId, event_id: event.event_id });
-      try {
-        await acknowledged(publisher.publish(event), publishTimeoutMs, shutdown?.graceOver);
-      } catch (error) {
-        if (key !== undefined) releaseKey(key);
-        log.warn({ err: error }, "task.created not acknowledged by the broker; answering 503");
-        c.header("Retry-After", RETRY_AFTER_SECONDS);
-        // The write timed out, not failed: librdkafka may have sent it, and the broker may still record it.
-        return problemResponse(
-          c,
-          503,
-          "the broker did not acknowledge task.created in time; it may still be recorded: retry with the same Idempotency-Key to have it created exactly once",
-        );
-      }
-      const body = JSON.stringify({
-        id: taskId,
-        status: "created",
-        correlation_id: correlationId,
-        ...(parsed.output.workflow !== undefined ? { workflow_id: taskId } : {}),
-      });
-      if (key !== undefined) {
-        try {
-          idempotency.complete(key, { status: 201, body });
-        } catch (error) {
-          // The event is on the broker: 201 is the truth. A retry with this key finds it in progress until
-          // the reservation expires, then publishes the same event_id again, which consumers deduplicate.
-          log.error({ err: error }, "task created, but its Idempotency-Key answer could not be stored");
-        }
-      }
-      log.info({ task_id: taskId }, "task created");
-      return c.body(body, 201, { "Content-Type": "application/json" });
+      const status = response.status;
+      span.end(status >= 500 ? `HTTP ${status}` : undefined, tracer.exporting ? { "http.response.status_code": status } : undefined);
+      return response;
     },
   );
   app.all("/tasks", (c) => {
@@ -193,6 +110,123 @@ export function tasksRoute(options: TasksRouteOptions): Hono {
     return problemResponse(c, 405, `${c.req.method} is not allowed on /tasks`, [{ path: "", message: "create a task with POST" }]);
   });
   return app;
+
+  /** POST /tasks itself, within its request span `trace`. */
+  async function createTask(c: Context, trace: TraceContext): Promise<Response> {
+    if (shutdown?.begun.aborted) {
+      c.header("Retry-After", RETRY_AFTER_SECONDS);
+      c.header("Connection", "close");
+      return problemResponse(c, 503, "shutting down; send the request again (to another instance)");
+    }
+    const contentType = c.req.header("content-type") ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+      return problemResponse(c, 415, "Content-Type must be application/json", [
+        { path: "Content-Type", message: contentType ? `got ${contentType}` : "is missing" },
+      ]);
+    }
+    const chain = startChain(c.req.header(CORRELATION_ID_HEADER), { causationId: "", source: SOURCE });
+    if (!chain.ok) return problemResponse(c, 400, "invalid header", chain.error.issues);
+    const correlationId = chain.metadata.correlation_id;
+    c.header(CORRELATION_ID_HEADER, correlationId);
+
+    const key = c.req.header("Idempotency-Key");
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      return problemResponse(c, 400, "invalid header", [
+        { path: "Idempotency-Key", message: "must be 1-255 visible ASCII characters" },
+      ]);
+    }
+    const raw = await c.req.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (error) {
+      return problemResponse(c, 400, "body is not valid JSON", [{ path: "", message: (error as Error).message }]);
+    }
+    // The schema would take an array for an object and list its indexes as unknown keys: say what it is.
+    if (!isPlainObject(json)) {
+      return problemResponse(c, 400, "invalid task", [{ path: "", message: `must be a JSON object, not ${kindOf(json)}` }]);
+    }
+    const parsed = v.safeParse(CreateTaskRequest, json);
+    // What the task is for is checked even when other fields are wrong, so that one answer lists everything.
+    const target = checkTarget(targetFieldsOf(json), options.targets ?? { agentTypes: () => new Set(), workflows: new Map() });
+    const problems = [...(parsed.success ? [] : issuesOf(parsed.issues)), ...(target.kind === "invalid" ? target.problems : [])];
+    if (!parsed.success || problems.length > 0) return problemResponse(c, 400, "invalid task", problems);
+    if (target.kind === "not-known-yet") {
+      c.header("Retry-After", RETRY_AFTER_SECONDS);
+      return problemResponse(c, 503, "not ready to check the task's agent_type; nothing was created", [{ path: "", message: target.why }]);
+    }
+
+    if (key !== undefined) {
+      const reservation = idempotency.reserve(key, createHash("sha256").update(raw).digest("hex"));
+      if (reservation.kind === "conflict") {
+        return problemResponse(c, 422, "Idempotency-Key was already used with a different body", [
+          { path: "Idempotency-Key", message: "reuse a key only to retry the same request" },
+        ]);
+      }
+      if (reservation.kind === "in-progress") {
+        c.header("Retry-After", "1");
+        return problemResponse(c, 409, "a request with this Idempotency-Key is still in progress");
+      }
+      if (reservation.kind === "replay") {
+        c.header("Idempotent-Replayed", "true");
+        return c.body(reservation.answer.body, reservation.answer.status as 201, { "Content-Type": "application/json" });
+      }
+    }
+
+    const missing = unavailable();
+    if (missing.length > 0) {
+      if (key !== undefined) releaseKey(key);
+      c.header("Retry-After", RETRY_AFTER_SECONDS);
+      return problemResponse(
+        c,
+        503,
+        "not ready to publish; nothing was created",
+        missing.map((message) => ({ path: "", message })),
+      );
+    }
+
+    // With an Idempotency-Key the ids are derived from it: a retry after a 503 whose write did land after
+    // all publishes the same event_id, which every consumer deduplicates.
+    const taskId = key !== undefined ? derivedId("task", key) : crypto.randomUUID();
+    const event = createEvent(
+      "task.created",
+      { task_id: taskId, ...parsed.output },
+      { correlation_id: correlationId, causation_id: `api-create-${taskId}`, source: SOURCE },
+      key !== undefined ? { eventId: derivedId("task.created", key) } : {},
+    );
+    linkCause(event, trace);
+    const log = logger.child({ correlation_id: correlationId, event_id: event.event_id });
+    try {
+      await acknowledged(publisher.publish(event), publishTimeoutMs, shutdown?.graceOver);
+    } catch (error) {
+      if (key !== undefined) releaseKey(key);
+      log.warn({ err: error }, "task.created not acknowledged by the broker; answering 503");
+      c.header("Retry-After", RETRY_AFTER_SECONDS);
+      // The write timed out, not failed: librdkafka may have sent it, and the broker may still record it.
+      return problemResponse(
+        c,
+        503,
+        "the broker did not acknowledge task.created in time; it may still be recorded: retry with the same Idempotency-Key to have it created exactly once",
+      );
+    }
+    const body = JSON.stringify({
+      id: taskId,
+      status: "created",
+      correlation_id: correlationId,
+      ...(parsed.output.workflow !== undefined ? { workflow_id: taskId } : {}),
+    });
+    if (key !== undefined) {
+      try {
+        idempotency.complete(key, { status: 201, body });
+      } catch (error) {
+        // The event is on the broker: 201 is the truth. A retry with this key finds it in progress until
+        // the reservation expires, then publishes the same event_id again, which consumers deduplicate.
+        log.error({ err: error }, "task created, but its Idempotency-Key answer could not be stored");
+      }
+    }
+    log.info({ task_id: taskId }, "task created");
+    return c.body(body, 201, { "Content-Type": "application/json" });
+  }
 
   /** Frees a reservation so the client's retry can go ahead; a full disk leaves it to expire instead. */
   function releaseKey(key: string): void {

@@ -3,8 +3,11 @@ import type { Producer } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 import type { Agent } from "../transport/agent.ts";
 import type { ConsumeLoop } from "../transport/consume-loop.ts";
+import type { Delivery } from "../transport/types.ts";
 import { ParallelLoop } from "../transport/parallel-loop.ts";
 import { Subscriber, type SubscriberMetrics } from "../transport/subscriber.ts";
+import { tracedBatch, tracedOne } from "../telemetry/handling-spans.ts";
+import type { Tracer } from "../telemetry/tracer.ts";
 import type { KafkaClients } from "./kafka-clients.ts";
 
 export interface LoopParts {
@@ -13,20 +16,22 @@ export interface LoopParts {
   producer: Producer;
   logger: Logger;
   metrics: SubscriberMetrics;
+  tracer: Tracer;
 }
 
 /** The consume loop an agent asks for, over a consumer of its own group. */
-export function consumeLoopFor(agent: Agent, { kafka, producer, logger, metrics }: LoopParts): { loop: ConsumeLoop; consumer: Consumer } {
+export function consumeLoopFor(agent: Agent, { kafka, producer, logger, metrics, tracer }: LoopParts): { loop: ConsumeLoop; consumer: Consumer } {
   const common = { group: agent.group, topics: agent.topics, producer, logger, metrics };
   if (agent.kind === "parallel") {
     // Taking more than the slots can run only holds memory: the consumer's buffer is kept to the concurrency.
     const consumer = kafka.consumer(agent.group, logger, { maxBuffered: agent.concurrency });
+    const handleOne = (delivery: Delivery) => agent.handleOne(delivery);
     const loop = new ParallelLoop({
       ...common,
       consumer,
       concurrency: agent.concurrency,
       accepts: agent.accepts?.bind(agent),
-      handle: (delivery) => agent.handleOne(delivery),
+      handle: tracer.exporting ? tracedOne(tracer, agent, handleOne) : handleOne,
     });
     return { loop, consumer };
   }
@@ -34,7 +39,7 @@ export function consumeLoopFor(agent: Agent, { kafka, producer, logger, metrics 
   const loop = new Subscriber({
     ...common,
     consumer,
-    handle: agent.handle,
+    handle: tracer.exporting ? tracedBatch(tracer, agent, agent.handle) : agent.handle,
     maxBatch: agent.maxBatch,
     commitEach: agent.commitEach,
     accepts: agent.accepts?.bind(agent),

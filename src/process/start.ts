@@ -20,7 +20,10 @@ import type { Publisher } from "../transport/types.ts";
 import { KafkaClients } from "./kafka-clients.ts";
 import { AgentRegistry } from "../registry/agent-registry.ts";
 import { stopProcess, type StopOutcome } from "./stop.ts";
+import { startTracing } from "../telemetry/start-tracing.ts";
 import { TopicSetup } from "./topic-setup.ts";
+
+const TRACER_CLOSE_MS = 500;
 
 export interface RunningProcess {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
@@ -52,6 +55,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
   const topics = new TopicSetup(topicSpecs(config), kafka, logger);
   const begun = new AbortController();
   const graceOver = new AbortController();
+  const tracer = await startTracing(config.tracing, logger);
 
   // The producer roles publish and dead-letter through, made when first needed: an api-only process has
   // its own and would only hold a second connection.
@@ -61,7 +65,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
       const producer = kafka.producer("producer", agentProducerProperties(kafka.properties));
       const onPublished = (event: { event_type: string }, seconds: number) =>
         metrics.deliverySeconds.observe({ event_type: event.event_type }, seconds);
-      shared = { producer, publisher: new KafkaPublisher(producer, onPublished) };
+      shared = { producer, publisher: new KafkaPublisher(producer, onPublished, tracer) };
     }
     return shared;
   };
@@ -85,6 +89,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
       topicsReady: topics.ready,
       shutdown: { begun: begun.signal, graceOver: graceOver.signal },
       agentRegistry,
+      tracer,
     };
     instances.push({ role, instance: ROLE_TABLE[role].start(context) });
   }
@@ -106,6 +111,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
         producer: sharedProducer().producer,
         logger: agentLogger,
         metrics: metrics.forGroup(agent.group),
+        tracer,
       });
       agents.push({ agent, loop });
       metrics.addLagSource(() => loop.lag().map((entry) => ({ group: agent.group, ...entry })));
@@ -138,8 +144,8 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
 
   return {
     url,
-    stop: (budgetMs) =>
-      stopProcess(
+    stop: async (budgetMs) => {
+      const outcome = await stopProcess(
         {
           logger,
           begun,
@@ -152,7 +158,11 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
           broker,
         },
         budgetMs,
-      ),
+      );
+      // The spans of the stop itself go out too, within the second of margin main.ts keeps past the budget.
+      await tracer.close(TRACER_CLOSE_MS);
+      return outcome;
+    },
   };
 }
 

@@ -15,7 +15,7 @@ export function startApiRole(context: RoleContext): RoleInstance {
   const producer = kafka.producer("api-producer", apiProducerProperties(kafka.properties, config.api.publishTimeoutMs), logger);
   const idempotency = new IdempotencyStore(join(config.dataDir, "api-idempotency.sqlite"), Date.now, logger);
   const publisher = new KafkaPublisher(producer, (event, seconds) =>
-    metrics.deliverySeconds.observe({ event_type: event.event_type }, seconds),
+    metrics.deliverySeconds.observe({ event_type: event.event_type }, seconds), context.tracer,
   );
   const routes = tasksRoute({
     publisher,
@@ -28,6 +28,7 @@ export function startApiRole(context: RoleContext): RoleInstance {
     // its deadline: it is answered 503 at once, with what is missing.
     unavailable: () => [context.topicsProblem(), producer.failed ? "producer failed" : undefined, producerProblem()].filter(isText),
     shutdown,
+    tracer: context.tracer,
   });
   function producerProblem(): string | undefined {
     const { state } = producer.connectivity;

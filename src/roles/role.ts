@@ -5,6 +5,7 @@ import type { Metrics } from "../http/metrics.ts";
 import type { Logger } from "../log.ts";
 import type { KafkaClients } from "../process/kafka-clients.ts";
 import type { AgentRegistry } from "../registry/agent-registry.ts";
+import type { Tracer } from "../telemetry/tracer.ts";
 import type { Agent } from "../transport/agent.ts";
 import type { Publisher } from "../transport/types.ts";
 
@@ -33,6 +34,8 @@ export interface RoleContext {
   shutdown: ShutdownSignals;
   /** The process's agent registry, made on first use (one per process, whichever roles ask for it). */
   agentRegistry(): AgentRegistry;
+  /** Makes the spans of HTTP requests, handler calls and publishes; writes only headers unless exporting. */
+  tracer: Tracer;
 }
 
 /** What a started role contributes to its process. */

@@ -58,6 +58,7 @@ function worker(context: RoleContext, type: string, id: string, handler: Paramet
     host: hostname(),
     dataDir: config.dataDir,
     publisher,
+    tracer: context.tracer,
     logger: logger.child({ agent_type: type }),
     metrics: metrics.forWorker(),
   });

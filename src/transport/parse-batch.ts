@@ -1,4 +1,4 @@
-import { parseEvent } from "../events/index.ts";
+import { parseEvent, parseTraceparent, setSpanOf, TRACEPARENT, TRACESTATE } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import type { DeadLetterReason } from "./dead-letter.ts";
 import type { Delivery, RawMessage } from "./types.ts";
@@ -42,6 +42,8 @@ export function parseBatch(batch: readonly RawMessage[], { logger, signal, maxEv
       continue;
     }
     const { event } = parsed;
+    // What the event's children continue: the span its publisher named in the headers.
+    setSpanOf(event, traceOf(message));
     // Made when first used: pino serializes a child's fields up front, and most events log nothing.
     let child: Logger | undefined;
     const delivery = {
@@ -57,4 +59,18 @@ export function parseBatch(batch: readonly RawMessage[], { logger, signal, maxEv
     items.push({ message, delivery });
   }
   return { items, deliveries, invalid };
+}
+
+const decoder = new TextDecoder();
+
+/** The message's `traceparent` (with its `tracestate`), if it has a valid one. */
+function traceOf(message: RawMessage) {
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  for (const [name, value] of message.headers) {
+    if (value === null) continue;
+    if (name === TRACEPARENT) traceparent = decoder.decode(value);
+    else if (name === TRACESTATE) tracestate = decoder.decode(value);
+  }
+  return parseTraceparent(traceparent, tracestate);
 }
