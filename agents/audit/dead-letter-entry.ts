@@ -1,3 +1,4 @@
+import type { EventEnvelope } from "../../src/events/index.ts";
 import { DeadLetterHeaders, DLQ_SUFFIX } from "../../src/transport/dead-letter.ts";
 import { derivedId } from "../../src/transport/derived-id.ts";
 import type { RawMessage } from "../../src/transport/types.ts";
@@ -33,7 +34,7 @@ export function isDeadLetterTopic(topic: string): boolean {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The envelope the audit log holds for a dead-lettered message (see above); its JSON has no line break. */
-export function deadLetterEntry(message: RawMessage): { eventId: string; json: string } {
+export function deadLetterEntry(message: RawMessage): EventEnvelope {
   const header = (name: string) => headerText(message, name);
   const eventId = derivedId("dead-letter", message.topic, String(message.partition), String(message.offset));
   const { text, encoding } = valueText(message.value);
@@ -65,7 +66,7 @@ export function deadLetterEntry(message: RawMessage): { eventId: string; json: s
       source: group,
     },
   };
-  return { eventId, json: JSON.stringify(event) };
+  return event;
 }
 
 /** What a dead letter's value says of the event it was meant to be, as far as it can be read. */

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { open, readdir, type FileHandle } from "node:fs/promises";
 
 const FILE_NAME = /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/;
@@ -12,6 +13,11 @@ export function auditFileName(loggedAt: string): string {
 /** The audit files of `dir`, oldest first: the names sort by date. */
 export async function listAuditFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => FILE_NAME.test(name)).sort();
+}
+
+/** listAuditFiles, for readers that are synchronous (the trace index runs inside SQLite transactions). */
+export function listAuditFilesSync(dir: string): string[] {
+  return readdirSync(dir).filter((name) => FILE_NAME.test(name)).sort();
 }
 
 /**

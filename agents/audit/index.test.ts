@@ -13,9 +13,9 @@ const LINE = /^\{"logged_at":"[^"]+","event":\{.*\},"prev":"[0-9a-f]{64}","hash"
 const SPEC_KEYS = ["event_id", "event_type", "occurred_at", "data", "metadata"];
 
 describe("audit agent", () => {
-  test("is the audit-log group on every coordination topic", () => {
+  test("is the audit-log group on every coordination topic and its dead-letter topic", () => {
     const agent = auditAgent(tempDir());
-    expect([agent.name, agent.group, agent.topics]).toEqual(["audit", "audit-log", AUDIT_TOPICS]);
+    expect([agent.name, agent.group, agent.topics]).toEqual(["audit", "audit-log", [...AUDIT_TOPICS, ...AUDIT_TOPICS.map((t) => `${t}.dlq`)]]);
     expect(AUDIT_TOPICS).toHaveLength(4);
   });
 
@@ -172,7 +172,7 @@ describe("audit agent", () => {
     const dir = tempDir();
     await auditAgent(dir, clock("2025-01-16T00:00:05.000Z")).handle(tasksCreated(1));
     await auditAgent(dir, clock("2025-01-15T23:59:00.000Z")).handle(tasksCreated(1));
-    expect(readdirSync(dir)).toEqual(["audit-2025-01-16.jsonl"]);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".jsonl"))).toEqual(["audit-2025-01-16.jsonl"]);
     expect(fileLines(join(dir, "audit-2025-01-16.jsonl")).map((line) => JSON.parse(line).logged_at)).toEqual([
       "2025-01-16T00:00:05.000Z",
       "2025-01-16T00:00:05.000Z",
@@ -267,7 +267,7 @@ describe("audit agent", () => {
     const writer = auditAgent(dir, clock("2025-01-15T23:59:59.000Z", 0.2));
     for (let i = 0; i < events.length; i += 500) await writer.handle(events.slice(i, i + 500));
     await writer.close();
-    const sizes = () => readdirSync(dir).map((name) => statSync(join(dir, name)).size);
+    const sizes = () => readdirSync(dir).filter((name) => name.endsWith(".jsonl")).map((name) => statSync(join(dir, name)).size);
     const before = sizes();
     expect(before).toHaveLength(2);
 

@@ -3,7 +3,10 @@ import { AUDIT_TOPICS, eventToJson } from "../../src/events/index.ts";
 import type { Logger } from "../../src/log.ts";
 import type { BatchAgent } from "../../src/transport/agent.ts";
 import type { Delivery, HandlerFailure } from "../../src/transport/types.ts";
+import type { RawMessage } from "../../src/transport/types.ts";
 import { AuditLog, type AuditEntry } from "./audit-log.ts";
+import { deadLetterEntry, deadLetterTopics, isDeadLetterTopic } from "./dead-letter-entry.ts";
+import { IndexFollower } from "./index-follower.ts";
 
 export { GENESIS } from "./chain.ts";
 export { AuditLogError } from "./errors.ts";
@@ -28,6 +31,8 @@ const encoder = new TextEncoder();
  * byte-order mark or space) are written as `eventToJson` serializes the event instead.
  */
 function auditedJson(delivery: Delivery): Uint8Array {
+  // A dead letter is logged as the fact about it that `decode` made (dead-letter-entry.ts), already in order.
+  if (isDeadLetterTopic(delivery.message.topic)) return encoder.encode(JSON.stringify(delivery.event));
   const value = delivery.message.value;
   if (value !== null && value[0] === OPEN_BRACE && value.indexOf(LF) === -1 && value.indexOf(CR) === -1) return value;
   return encoder.encode(eventToJson(delivery.event));
@@ -35,10 +40,14 @@ function auditedJson(delivery: Delivery): Uint8Array {
 
 /**
  * Writes every event of the four coordination topics, known types or not, to a hash-chained JSON-lines log,
- * once per event_id. A batch resolves only when its lines are fsynced, so its offsets are committed after.
+ * once per event_id, and every message their consumers dead-lettered (the `.dlq` topics) as a line of its own.
+ * A batch resolves only when its lines are fsynced, so its offsets are committed after. The trace index
+ * beside the log follows it after each batch, and catches up with it at start.
  */
 export function createAuditAgent(options: AuditAgentOptions): BatchAgent {
   const log = new AuditLog({ dir: options.audit.logDir, logger: options.logger, now: options.now ?? (() => new Date()) });
+  const index = new IndexFollower(options.audit.logDir, options.logger);
+  index.follow();
 
   /*
    * A write that fails (disk full, permissions, I/O error) throws out of the batch instead of returning
@@ -60,6 +69,7 @@ export function createAuditAgent(options: AuditAgentOptions): BatchAgent {
     try {
       const written = await log.append(entries);
       options.logger.debug({ events: deliveries.length, written }, "audit lines written");
+      if (written > 0) index.follow();
     } catch (error) {
       options.logger.error({ err: error }, "audit log write failed; the batch is not committed");
       throw error;
@@ -70,10 +80,15 @@ export function createAuditAgent(options: AuditAgentOptions): BatchAgent {
   return {
     name: "audit",
     group: "audit-log",
-    topics: AUDIT_TOPICS,
+    topics: [...AUDIT_TOPICS, ...deadLetterTopics(AUDIT_TOPICS)],
+    // Dead letters are logged as they are, whatever they hold; parsing one as an event would dead-letter it again.
+    decode: (message: RawMessage) => (isDeadLetterTopic(message.topic) ? deadLetterEntry(message) : undefined),
     handle: appendToAuditLog,
     // One append and one fsync per file per batch: bigger batches amortise both (and the offset commit).
     maxBatch: 5_000,
-    close: () => log.close(),
+    close: async () => {
+      await index.close();
+      await log.close();
+    },
   };
 }

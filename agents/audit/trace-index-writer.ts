@@ -56,11 +56,12 @@ export class IndexWriter {
    * Indexes the next chunk of whole lines of `name` (open as `fd`) in one write transaction; returns how many
    * lines it read, or undefined when there is no whole line left to index. Progress is read inside the
    * transaction, so two processes catching up at once (the audit agent and a trace command) index each line once.
+   * Bytes past `limit` are left alone: they may be a write that is not fsynced yet and could still be cut back.
    */
-  indexChunk(name: string, fd: number): number | undefined {
+  indexChunk(name: string, fd: number, limit = Number.POSITIVE_INFINITY): number | undefined {
     return this.db.transaction(() => {
       const row = this.fileRow.get(name) ?? this.addFile(name);
-      const size = fstatSync(fd).size;
+      const size = Math.min(limit, fstatSync(fd).size);
       if (row.indexed >= size) return undefined;
       const chunk = this.readWholeLines(fd, row.indexed, size);
       if (chunk === undefined) return undefined;

@@ -1,9 +1,10 @@
 import { Database } from "bun:sqlite";
-import { chmodSync, closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DiskError } from "../../src/errors.ts";
 import type { TracedEvent } from "../../src/trace/causation-tree.ts";
 import { AuditLogError } from "./errors.ts";
+import { listAuditFilesSync } from "./files.ts";
 import { storyLine, type StoryLine } from "./indexed-line.ts";
 import { INDEX_FILE, keyOf, prepareSchema } from "./trace-index-schema.ts";
 import { IndexWriter, sameTail } from "./trace-index-writer.ts";
@@ -18,10 +19,15 @@ export interface RecentCorrelation {
   title?: string;
 }
 
+export interface CatchUpOptions {
+  /** Bytes of each file that are fsynced, by file name: nothing beyond is indexed. */
+  durable?: ReadonlyMap<string, number>;
+  signal?: AbortSignal;
+}
+
 /** The trace index cannot be opened or read. */
 export class TraceIndexError extends AuditLogError {}
 
-const FILE_NAME = /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/;
 const FILE_MODE = 0o640;
 /** A writer waits this long for another (the audit agent and a trace command catching up at once). */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -62,7 +68,7 @@ export class TraceIndex {
     if (!existsSync(auditDir)) throw new TraceIndexError(`${auditDir}: no such audit directory`);
     const path = join(auditDir, INDEX_FILE);
     const created = !existsSync(path);
-    let db: Database;
+    let db: Database | undefined;
     try {
       db = new Database(path, { create: true, strict: true });
       if (created) chmodSync(path, FILE_MODE);
@@ -73,20 +79,27 @@ export class TraceIndex {
       db.run("PRAGMA cache_size = -65536");
       return new TraceIndex(auditDir, db);
     } catch (error) {
+      db?.close();
       throw DiskError.from(error, path) ?? new TraceIndexError(`cannot open the trace index ${path}`, { cause: error });
     }
   }
 
-  /** Indexes what the log holds beyond the index (all of it when the index is missing or does not match the log). */
-  async catchUp(): Promise<{ indexed: number }> {
+  /**
+   * Indexes what the log holds beyond the index (all of it when the index is missing or does not match the log).
+   * `durable` bounds it to the bytes of each file known to be fsynced (the audit agent's own view); `signal`
+   * stops it between chunks.
+   */
+  async catchUp(options: CatchUpOptions = {}): Promise<{ indexed: number }> {
     if (!this.matchesLog()) {
       this.closeFiles();
       prepareSchema(this.db, true);
     }
     let indexed = 0;
-    for (const name of auditFiles(this.dir)) {
+    for (const name of listAuditFilesSync(this.dir)) {
+      const limit = options.durable ? (options.durable.get(name) ?? 0) : undefined;
       const fd = this.fdOf(name);
-      for (let lines = this.writer.indexChunk(name, fd); lines !== undefined; lines = this.writer.indexChunk(name, fd)) {
+      const next = () => (options.signal?.aborted ? undefined : this.writer.indexChunk(name, fd, limit));
+      for (let lines = next(); lines !== undefined; lines = next()) {
         indexed += lines;
         // Lets the process's other work run between chunks: the audit agent's next batch, the page's requests.
         await new Promise((resolve) => setImmediate(resolve));
@@ -176,10 +189,6 @@ export class TraceIndex {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
   }
-}
-
-function auditFiles(dir: string): string[] {
-  return readdirSync(dir).filter((name) => FILE_NAME.test(name)).sort();
 }
 
 /**

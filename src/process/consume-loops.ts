@@ -43,6 +43,7 @@ export function consumeLoopFor(agent: Agent, { kafka, producer, logger, metrics,
     maxBatch: agent.maxBatch,
     commitEach: agent.commitEach,
     accepts: agent.accepts?.bind(agent),
+    decode: agent.decode?.bind(agent),
     replay: agent.replay,
   });
   return { loop, consumer };

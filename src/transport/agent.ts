@@ -1,3 +1,4 @@
+import type { EventEnvelope } from "../events/index.ts";
 import type { ReplayHooks } from "./subscriber.ts";
 import type { BatchHandler, Delivery, RawMessage } from "./types.ts";
 
@@ -39,6 +40,11 @@ export interface BatchAgent extends AgentBase {
   readonly commitEach?: boolean;
   /** Messages it does not want are committed unhandled; told from headers, without parsing. */
   accepts?(message: RawMessage): boolean;
+  /**
+   * Reads some messages as something other than an event: they reach `handle` as the envelope it returns,
+   * and are never dead-lettered (the audit agent logs dead letters, which are rarely valid events).
+   */
+  decode?(message: RawMessage): EventEnvelope | undefined;
   /** For agents that rebuild their state by reading their input again after a restart or a takeover. */
   readonly replay?: ReplayHooks;
 }

@@ -6,6 +6,7 @@ import { withAbandoned } from "./abandoned.ts";
 import { deadLetter, type DeadLetterReason } from "./dead-letter.ts";
 import { partitionKey, type TopicPartition, type TopicPartitionOffset, type TopicPartitionResult } from "../kafka/partition-list.ts";
 import type { MessageSource, RecordSink, TrackedMessageSource, UncommittedOffset } from "./message-source.ts";
+import { decodeBatch, type Decode } from "./decoded-batch.ts";
 import { parseBatch, type ParsedBatch, type ParsedItem } from "./parse-batch.ts";
 import { Stall } from "./stall.ts";
 import type { BatchHandler, Delivery, HandlerFailure, RawMessage } from "./types.ts";
@@ -43,6 +44,8 @@ export interface SubscriberOptions {
   commitEach?: boolean;
   /** Messages the handler does not want (told from headers) are committed with their batch, unparsed. */
   accepts?: (message: RawMessage) => boolean;
+  /** Messages the handler reads itself, as something other than an event (see decoded-batch.ts). */
+  decode?: Decode;
   /** For handlers whose state is rebuilt from their input (see ReplayHooks); needs a TrackedMessageSource. */
   replay?: ReplayHooks;
   /** For tests: what waits between attempts at a batch. */
@@ -168,7 +171,9 @@ export class Subscriber {
       count(batch.length);
       if (this.starting.size > 0) await Promise.all(new Set(batch.map((m) => this.starting.get(partitionKey(m)))));
       const wanted = this.options.accepts ? batch.filter(this.options.accepts) : batch;
-      const parsed = parseBatch(wanted, { logger, signal: this.abort.signal, maxEventBytes: this.options.maxEventBytes });
+      const parseOptions = { logger, signal: this.abort.signal, maxEventBytes: this.options.maxEventBytes };
+      const decode = this.options.decode;
+      const parsed = decode ? decodeBatch(wanted, decode, parseOptions) : parseBatch(wanted, parseOptions);
       await previous;
       // Not handled, so not committed: the group's next owner gets it.
       if (this.stopping) break;
