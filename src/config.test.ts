@@ -205,3 +205,45 @@ describe("worker configuration (AGENT_*)", () => {
     });
   });
 });
+
+describe("tracing configuration (OTEL_*)", () => {
+  test("exports nothing until an endpoint is named", () => {
+    expect(loadConfig("api", {}).tracing.export).toBeUndefined();
+    expect(loadConfig("api", {}).tracing.serviceName).toBe("agent-events-api");
+  });
+
+  test("OTEL_EXPORTER_OTLP_ENDPOINT exports OTLP/HTTP protobuf to its /v1/traces, with the standard headers", () => {
+    const config = loadConfig("worker", { AGENT_TYPE: "summarizer", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/", OTEL_EXPORTER_OTLP_HEADERS: "api-key=a%20b,x=1" });
+    expect(config.tracing.export).toEqual({ kind: "otlp", url: "http://collector:4318/v1/traces", protocol: "http/protobuf", headers: { "api-key": "a b", x: "1" } });
+  });
+
+  test("the traces endpoint is taken as it is, and OTEL_SDK_DISABLED turns export off", () => {
+    const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector:4318/custom", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" };
+    expect(loadConfig("api", env).tracing.export).toMatchObject({ url: "http://collector:4318/custom", protocol: "http/json" });
+    expect(loadConfig("api", { ...env, OTEL_SDK_DISABLED: "true" }).tracing.export).toBeUndefined();
+  });
+
+  test("OTEL_TRACES_EXPORTER=zipkin sends to OTEL_EXPORTER_ZIPKIN_ENDPOINT", () => {
+    const config = loadConfig("audit", { OTEL_TRACES_EXPORTER: "zipkin", OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://zipkin:9411/api/v2/spans", OTEL_SERVICE_NAME: "audit-eu" });
+    expect(config.tracing.export).toEqual({ kind: "zipkin", url: "http://zipkin:9411/api/v2/spans" });
+    expect(config.tracing.serviceName).toBe("audit-eu");
+  });
+
+  test("lists every bad OTEL_* value at once", () => {
+    expect(
+      problemsOf({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        OTEL_TRACES_SAMPLER: "sometimes",
+        OTEL_TRACES_SAMPLER_ARG: "2",
+        OTEL_RESOURCE_ATTRIBUTES: "no-equals-sign",
+      }),
+    ).toEqual([
+      "OTEL_RESOURCE_ATTRIBUTES: must be key=value pairs separated by commas",
+      "OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL",
+      "OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf or http/json (grpc is not supported)",
+      "OTEL_TRACES_SAMPLER: must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio",
+      "OTEL_TRACES_SAMPLER_ARG: must be at most 1",
+    ]);
+  });
+});

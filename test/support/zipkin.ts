@@ -31,7 +31,8 @@ export class Zipkin {
     const jar = fetched.stdout.toString().trim();
     const port = await freePort();
     const process = Bun.spawn(["java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar], {
-      env: { PATH: Bun.env.PATH ?? "/usr/bin:/bin", QUERY_PORT: String(port), JAVA_HOME: Bun.env.JAVA_HOME ?? "" },
+      // A benchmark sends hundreds of thousands of spans: the oldest are let go before the heap fills.
+      env: { PATH: Bun.env.PATH ?? "/usr/bin:/bin", QUERY_PORT: String(port), MEM_MAX_SPANS: "100000", JAVA_HOME: Bun.env.JAVA_HOME ?? "" },
       stdin: "ignore",
       stdout: "ignore",
       stderr: "pipe",
