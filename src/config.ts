@@ -46,12 +46,14 @@ const keyValues = v.pipe(
 // Only OTLP over HTTP is built in: gRPC would add an HTTP/2 client to every process for one setting.
 const otlpProtocol = v.picklist(OTLP_PROTOCOLS, "must be http/protobuf or http/json (grpc is not supported)");
 
+const DEFAULT_DATA_DIR = "./agent-events-data";
+
 /** Every environment setting, validated once at start-up; defaults are the development setup. */
 const EnvSchema = v.object({
   HTTP_HOST: v.optional(text, "127.0.0.1"),
   HTTP_PORT: v.optional(integer(0, 65535), "8080"),
   LOG_LEVEL: v.optional(v.picklist(["trace", "debug", "info", "warn", "error", "fatal", "silent"]), "info"),
-  DATA_DIR: v.optional(text, "./agent-events-data"),
+  DATA_DIR: v.optional(text, DEFAULT_DATA_DIR),
   LIBRDKAFKA_PATH: v.optional(text),
   KAFKA_BOOTSTRAP_SERVERS: v.optional(text),
   KAFKA_TOPIC_PARTITIONS: v.optional(integer(1, 10_000), "3"),
@@ -243,6 +245,16 @@ function crossChecks(role: Role, raw: Readonly<Record<string, string>>): string[
     }
   }
   return problems;
+}
+
+/**
+ * Where the audit role writes its log (AUDIT_LOG_DIR, else $DATA_DIR/audit), for commands that read it
+ * (`trace`) without the rest of the configuration having to be valid.
+ */
+export function auditLogDirFromEnv(env: Env): string {
+  const dir = env.AUDIT_LOG_DIR?.trim();
+  if (dir) return dir;
+  return join(env.DATA_DIR?.trim() || DEFAULT_DATA_DIR, "audit");
 }
 
 /** The librdkafka override, needed before the full configuration (e.g. for --version). */

@@ -3,7 +3,8 @@
 // The only module that exits the process.
 import { parseArgs } from "node:util";
 import { formatVerifyResult, verifyAuditDir } from "../agents/audit/index.ts";
-import { librdkafkaPathFromEnv, loadConfig, ROLES, type Role } from "./config.ts";
+import { traceCommand } from "../agents/audit/trace-command.ts";
+import { auditLogDirFromEnv, librdkafkaPathFromEnv, loadConfig, ROLES, type Role } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { embeddedLibrdkafkaPath } from "./kafka/embedded-library.ts";
 import { librdkafkaVersion, useLibrdkafka } from "./kafka/library.ts";
@@ -24,6 +25,9 @@ const HELP = `agent-events ${packageJson.version}: coordinates agents through Ap
 Usage:
   agent-events --role=ROLE          run one role (${ROLES.join(", ")})
   agent-events audit verify DIR     check the audit log's hash chain
+  agent-events trace ID [--json] [--audit-dir DIR]
+                                    a request's events as a causation tree, from the audit log (ID: a
+                                    correlation, task, workflow or event id; DIR: AUDIT_LOG_DIR's default)
   agent-events --version | --help
 
 Roles:
@@ -38,7 +42,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: argv,
-      options: { role: { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
+      options: {
+        role: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+        json: { type: "boolean" },
+        "audit-dir": { type: "string" },
+      },
       allowPositionals: true,
     });
   } catch (error) {
@@ -49,6 +59,13 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) {
     console.log(HELP);
     return 0;
+  }
+  // Before librdkafka is loaded: a trace reads files only, and answers sooner without it.
+  if (positionals[0] === "trace" && positionals.length === 2) {
+    const outcome = await traceCommand({ id: positionals[1]!, json: values.json ?? false, auditDir: values["audit-dir"] ?? auditLogDirFromEnv(process.env) });
+    if (outcome.stdout !== undefined) console.log(outcome.stdout);
+    if (outcome.stderr !== undefined) console.error(outcome.stderr);
+    return outcome.exitCode;
   }
   useLibrdkafka(librdkafkaPathFromEnv(process.env) ?? embeddedLibrdkafkaPath);
   if (values.version) {
