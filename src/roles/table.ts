@@ -1,9 +1,9 @@
-import { createAuditAgent } from "../../agents/audit/index.ts";
 import { createEmailAgent } from "../../agents/email/index.ts";
 import { createSlackAgent } from "../../agents/slack/index.ts";
 import type { Config } from "../config.ts";
 import type { Agent } from "../transport/agent.ts";
 import { startApiRole } from "./api.ts";
+import { startAuditRole } from "./audit.ts";
 import { startOrchestratorRole } from "./orchestrator.ts";
 import { startWorkerRole } from "./worker.ts";
 import type { RoleContext, RoleDefinition, RoleInstance } from "./role.ts";
@@ -24,9 +24,11 @@ export const ROLE_TABLE = {
   slack: agentRole("posts to a Slack incoming webhook (group notification-slack)", ({ config, publisher, logger }) =>
     createSlackAgent({ slack: config.slack, dataDir: config.dataDir, publisher, retry: retryOf(config), logger }),
   ),
-  audit: agentRole("appends every event to a hash-chained log (group audit-log)", ({ config, logger }) =>
-    createAuditAgent({ audit: config.audit, logger }),
-  ),
+  audit: {
+    summary: "appends every event to a hash-chained log (group audit-log) and serves /trace, each request's story",
+    inAll: true,
+    start: startAuditRole,
+  },
   worker: {
     summary: "runs AGENT_TYPE's tasks through AGENT_HANDLER_URL or a built-in handler (group agent-<type>)",
     inAll: true,
