@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The full test suite from a fresh clone. Installs what is missing, each step cached after the first run:
-# the pinned Bun (npm registry), dependencies, librdkafka (built from source) and the Kafka broker jars
-# (Maven Central). Then runs every test and ends with a plain "N passed, N failed, N skipped" line.
+# the pinned Bun (npm registry), dependencies, librdkafka (built from source), the Kafka broker jars and
+# Zipkin's server (Maven Central), and Debian's chromium. Then runs every test and ends with a plain
+# "N passed, N failed, N skipped" line.
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh"
 bash scripts/fetch-kafka.sh >/dev/null
+# What single tests need, fetched before any test's own time limit starts: the tracing test's Zipkin server
+# (Maven Central) and the trace page test's browser (Debian's chromium).
+bash scripts/fetch-zipkin.sh >/dev/null
+bash scripts/ensure-chromium.sh >/dev/null
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
