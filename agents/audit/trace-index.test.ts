@@ -169,6 +169,19 @@ describe("TraceIndex", () => {
     expect(index.recent(1)).toHaveLength(1);
   });
 
+  test("lists the agents' own stories apart from the requests', so heartbeats do not crowd the requests out", async () => {
+    const dir = tempDir();
+    const heartbeats = story("agent:summarizer-1", "beat", [
+      { id: "r1", type: "agent.registered", cause: "start", at: 0 },
+      { id: "h1", type: "agent.heartbeat", cause: "r1", at: 50 },
+    ]);
+    await writeLog(dir, [...story("req-1", "task-1"), ...heartbeats]);
+    const index = openIndex(dir);
+    await index.catchUp();
+    expect(index.recent(10).map((r) => r.correlationId)).toEqual(["req-1"]);
+    expect(index.recent(10, "agents").map((r) => r.correlationId)).toEqual(["agent:summarizer-1"]);
+  });
+
   test("two indexes of one directory catching up together index each line once", async () => {
     const dir = tempDir();
     await writeLog(dir, Array.from({ length: 200 }, (_, i) => story(`req-${i}`, `task-${i}`)).flat());

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { chmodSync, closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DiskError } from "../../src/errors.ts";
+import { AGENT_CORRELATION_PREFIX } from "../../src/events/index.ts";
 import type { TracedEvent } from "../../src/trace/causation-tree.ts";
 import { AuditLogError } from "./errors.ts";
 import { listAuditFilesSync } from "./files.ts";
@@ -58,8 +59,11 @@ export class TraceIndex {
       "SELECT file, offset, length FROM lines WHERE correlation = ?",
     );
     this.fileNames = db.query<{ file: number; name: string }, []>("SELECT file, name FROM files");
-    this.recentRows = db.query<Record<string, string | number | null>, [number]>(
-      "SELECT correlation_id, first_at, last_at, events, failures, title FROM correlations ORDER BY last_at DESC LIMIT ?",
+    // Walks correlations_by_last_at newest first; an agent's own story (registration, heartbeats) is one
+    // correlation per agent, so skipping them costs at most one row per agent.
+    this.recentRows = db.query<Record<string, string | number | null>, [number, number]>(
+      `SELECT correlation_id, first_at, last_at, events, failures, title FROM correlations
+       WHERE (?1 = 1) = (correlation_id LIKE '${AGENT_CORRELATION_PREFIX}%') ORDER BY last_at DESC LIMIT ?2`,
     );
   }
 
@@ -125,9 +129,12 @@ export class TraceIndex {
     })();
   }
 
-  /** The most recent correlations, newest first. */
-  recent(limit: number): RecentCorrelation[] {
-    return this.recentRows.all(limit).map((row) => ({
+  /**
+   * The most recent correlations, newest first: requests', or (`of: "agents"`) the agents' own, where each
+   * worker's registration and heartbeats form one story that would otherwise stay at the top of the list.
+   */
+  recent(limit: number, of: "requests" | "agents" = "requests"): RecentCorrelation[] {
+    return this.recentRows.all(of === "agents" ? 1 : 0, limit).map((row) => ({
       correlationId: row.correlation_id as string,
       firstAt: row.first_at as string,
       lastAt: row.last_at as string,

@@ -1,4 +1,4 @@
-import { createChildEvent, createEvent, type DomainEvent } from "../../src/events/index.ts";
+import { AGENT_CORRELATION_PREFIX, createChildEvent, createEvent, type DomainEvent } from "../../src/events/index.ts";
 import { derivedId } from "../../src/transport/derived-id.ts";
 import type { HandlerOutcome } from "./task-request.ts";
 
@@ -58,7 +58,7 @@ function taskFields(assignment: Assignment, { agentId, agentType }: Reporter) {
 
 /** Facts about the agent itself start their own chain: nothing caused them but the agent's life. */
 export function agentMetadata(reporter: Reporter, cause: string) {
-  return { correlation_id: `agent:${reporter.agentId}`, causation_id: cause, source: reporter.agentId };
+  return { correlation_id: `${AGENT_CORRELATION_PREFIX}${reporter.agentId}`, causation_id: cause, source: reporter.agentId };
 }
 
 export function registeredFact(

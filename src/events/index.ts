@@ -28,7 +28,7 @@ export {
   TRACESTATE,
 } from "./trace-context.ts";
 export { causeSpanOf, linkCause, setSpanOf, spanOf } from "./trace-links.ts";
-export { childMetadata, type ChainStart, CORRELATION_ID_HEADER, createChildEvent, startChain } from "./tracing.ts";
+export { AGENT_CORRELATION_PREFIX, childMetadata, type ChainStart, CORRELATION_ID_HEADER, createChildEvent, startChain } from "./tracing.ts";
 export {
   AGENT_RESULTS,
   AGENT_TASKS,

@@ -16,6 +16,9 @@ import { linkCause } from "./trace-links.ts";
 
 export const CORRELATION_ID_HEADER = "X-Correlation-ID";
 
+/** An agent's own events (registration, heartbeats, leaving) form one story per agent: `agent:<agent_id>`. */
+export const AGENT_CORRELATION_PREFIX = "agent:";
+
 export type ChainStart =
   | { readonly ok: true; readonly metadata: EventMetadata; readonly generated: boolean }
   | { readonly ok: false; readonly error: ValidationError };

@@ -32,7 +32,10 @@ const STORY = [
 function pages(source: Partial<TraceSource> = {}, fail?: Error) {
   const index: TraceSource = {
     story: (id) => (["req-42", "task-1", "e3"].includes(id) ? STORY : []),
-    recent: () => [{ correlationId: "req-42", firstAt: STORY[0]!.occurredAt, lastAt: STORY[4]!.occurredAt, events: 5, failures: 2, title: HOSTILE_TITLE }],
+    recent: (_limit, of) =>
+      of === "agents"
+        ? [{ correlationId: "agent:summarizer-1", firstAt: STORY[0]!.occurredAt, lastAt: STORY[4]!.occurredAt, events: 40, failures: 0 }]
+        : [{ correlationId: "req-42", firstAt: STORY[0]!.occurredAt, lastAt: STORY[4]!.occurredAt, events: 5, failures: 2, title: HOSTILE_TITLE }],
     ...source,
   };
   return traceRoutes(() => {
@@ -115,6 +118,12 @@ describe("GET /trace", () => {
     expect(html).toContain("&lt;script&gt;");
     expect(html).not.toContain("<script>");
     expect(html).toContain('name="id"');
+  });
+
+  test("lists the agents' own stories apart, below the requests", async () => {
+    const html = await (await pages().request("/trace")).text();
+    expect(html.indexOf('href="/trace/agent%3Asummarizer-1"')).toBeGreaterThan(html.indexOf('href="/trace/req-42"'));
+    expect(html).toContain("<h2>Agents</h2>");
   });
 
   test("sends a search to the id's page", async () => {

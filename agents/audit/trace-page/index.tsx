@@ -7,10 +7,12 @@ import { StoryPage } from "./story-page.tsx";
 /** What the pages read: the audit log's trace index. */
 export interface TraceSource {
   story(id: string): TracedEvent[];
-  recent(limit: number): RecentStory[];
+  /** Newest first: requests' stories, or the agents' own (registration and heartbeats, one per agent). */
+  recent(limit: number, of?: "requests" | "agents"): RecentStory[];
 }
 
 const RECENT_SHOWN = 50;
+const AGENTS_SHOWN = 20;
 /** Ids are at most this long everywhere (correlation ids by the api's rule); a longer one names nothing. */
 const MAX_ID_LENGTH = 200;
 /** No script, no outside resource: the pages need neither, and a title carrying markup can then do nothing. */
@@ -34,7 +36,7 @@ export function traceRoutes(source: () => TraceSource): Hono {
   app.get("/trace", (c) => {
     const id = c.req.query("id")?.trim();
     if (id) return c.redirect(`/trace/${encodeURIComponent(id)}`, 303);
-    return reading(c, undefined, (index) => c.html(<SearchPage recent={index.recent(RECENT_SHOWN)} />));
+    return reading(c, undefined, (index) => c.html(<SearchPage recent={index.recent(RECENT_SHOWN)} agents={index.recent(AGENTS_SHOWN, "agents")} />));
   });
   app.get("/trace/:id", (c) => {
     const id = c.req.param("id");

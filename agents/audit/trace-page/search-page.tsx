@@ -11,12 +11,12 @@ export interface RecentStory {
   title?: string;
 }
 
-/** /trace: the search box and the most recent correlations, newest first. */
-export function SearchPage({ recent }: { recent: readonly RecentStory[] }) {
+/** /trace: the search box, the most recent requests' correlations and the agents' own, newest first. */
+export function SearchPage({ recent, agents }: { recent: readonly RecentStory[]; agents: readonly RecentStory[] }) {
   return (
     <Layout title="Trace">
       <h1>Recent requests</h1>
-      <p class="subtitle">Every correlation the audit log holds, newest first. Search by any id above.</p>
+      <p class="subtitle">The requests the audit log holds, newest first. Search by any id above.</p>
       {recent.length === 0 ? (
         <p class="empty">No events audited yet.</p>
       ) : (
@@ -48,6 +48,23 @@ export function SearchPage({ recent }: { recent: readonly RecentStory[] }) {
             ))}
           </tbody>
         </table>
+      )}
+      {agents.length === 0 ? (
+        ""
+      ) : (
+        <>
+          <h2>Agents</h2>
+          <p class="subtitle">Each agent's own story: its registration, heartbeats and leaving.</p>
+          <p class="agents">
+            {agents.map((story) => (
+              <>
+                <a class="mono" href={`/trace/${encodeURIComponent(story.correlationId)}`}>
+                  {story.correlationId}
+                </a>{" "}
+              </>
+            ))}
+          </p>
+        </>
       )}
     </Layout>
   );

@@ -41,5 +41,6 @@ ul.tree .type { font-weight: 600; }
 ul.tree .meta { color: var(--muted); margin-left: .5rem; }
 ul.tree .failed > details > summary { background: var(--bad-bg); }
 ul.tree .note { color: var(--bad); margin-left: .5rem; }
+.agents a { margin-right: .9rem; }
 pre.json { background: #f9fafb; border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; overflow-x: auto; margin: .3rem 0 .6rem; white-space: pre-wrap; word-break: break-all; }
 `;
