@@ -3,5 +3,6 @@
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh"
 mkdir -p dist
-bun build --compile --minify --sourcemap src/main.ts --outfile dist/agent-events >&2
+# The span export worker is an entry point of its own: a Worker runs a module, not a part of the main bundle.
+bun build --compile --minify --sourcemap src/main.ts src/telemetry/export-worker.ts --outfile dist/agent-events >&2
 echo "$(pwd)/dist/agent-events"

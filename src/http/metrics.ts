@@ -85,9 +85,20 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly openSources: Array<() => { tasks: number; runs: number }> = [];
+  private tracer: { readonly droppedSpans: number } | undefined;
 
   constructor() {
     const openSources = this.openSources;
+    const metrics = this;
+    new Counter({
+      name: "agent_events_spans_dropped_total",
+      help: "Spans ended but not exported because the exporter's queue was full (a slow or absent tracing backend).",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(metrics.tracer?.droppedSpans ?? 0);
+      },
+    });
     new Gauge({
       name: "agent_events_orchestrator_open",
       help: "Tasks and workflow runs the orchestrator holds open (assigned, running or waiting to retry).",
@@ -126,6 +137,11 @@ export class Metrics {
 
   addOpenWork(source: () => { tasks: number; runs: number }): void {
     this.openSources.push(source);
+  }
+
+  /** The process's tracer, whose dropped spans are counted. */
+  watchTracer(tracer: { readonly droppedSpans: number }): void {
+    this.tracer = tracer;
   }
 
   /** The orchestrator's view of these metrics. */

@@ -56,6 +56,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
   const begun = new AbortController();
   const graceOver = new AbortController();
   const tracer = await startTracing(config.tracing, logger);
+  metrics.watchTracer(tracer);
 
   // The producer roles publish and dead-letter through, made when first needed: an api-only process has
   // its own and would only hold a second connection.

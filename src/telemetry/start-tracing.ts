@@ -1,15 +1,49 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Logger } from "../log.ts";
+import packageJson from "../../package.json" with { type: "json" };
+import type { ToExportWorker } from "./export-protocol.ts";
 import { HEADERS_ONLY, type Tracer } from "./tracer.ts";
 import type { TracingConfig } from "./tracing-config.ts";
 
+/** Like the SDK's BatchSpanProcessor's queue, in front of the worker's own. */
+const MAX_QUEUED = 8192;
+const BATCH_SIZE = 512;
+const FLUSH_MS = 200;
+
 /**
- * The process's Tracer. Without an exporter configured the SDK is not even loaded: the import below is
- * dynamic so that a process that exports nothing does not evaluate a line of it.
+ * The process's Tracer. Without an exporter configured nothing of the SDK is loaded: the imports below are
+ * dynamic so that a process that exports nothing does not evaluate a line of them. With one, spans are
+ * recorded on this thread and exported by the SDK in a worker.
  */
 export async function startTracing(config: TracingConfig, logger: Logger): Promise<Tracer> {
-  if (!config.export) return HEADERS_ONLY;
-  const { createOtelTracer } = await import("./otel-tracer.ts");
-  const tracer = await createOtelTracer({ ...config, export: config.export });
-  logger.info({ exporter: config.export.kind, url: config.export.url, service: config.serviceName }, "exporting spans");
-  return tracer;
+  const target = config.export;
+  if (!target) return HEADERS_ONLY;
+  const [{ recordingTracer }, { sampleDecision }, { SpanQueue }] = await Promise.all([
+    import("./recording-tracer.ts"),
+    import("./sampling.ts"),
+    import("./span-queue.ts"),
+  ]);
+  const worker = new Worker(exportWorkerUrl());
+  const start: ToExportWorker = { kind: "start", config: { ...config, export: target }, version: packageJson.version };
+  worker.postMessage(start);
+  const queue = new SpanQueue(worker, {
+    maxQueued: MAX_QUEUED,
+    batchSize: BATCH_SIZE,
+    flushMs: FLUSH_MS,
+    onError: (error) => logger.error({ err: error }, "the span export worker failed; spans are dropped"),
+  });
+  logger.info({ exporter: target.kind, url: target.url, service: config.serviceName }, "exporting spans");
+  return recordingTracer(sampleDecision(config.sampler), queue);
+}
+
+/**
+ * Run from source, the worker is the file beside this one. In the compiled binary this module is bundled into
+ * the main entry point at the root of the embedded files, and the worker is an entry point of its own there,
+ * under its path below src/ (scripts/build-binary.sh): Bun does not rewrite a Worker's URL when it bundles.
+ */
+function exportWorkerUrl(): string {
+  const beside = new URL("./export-worker.ts", import.meta.url);
+  if (beside.protocol === "file:" && existsSync(fileURLToPath(beside))) return beside.href;
+  return new URL("./telemetry/export-worker.js", import.meta.url).href;
 }
