@@ -63,10 +63,15 @@ beforeAll(async () => {
   });
   expect(response.status).toBe(201);
   workflowId = ((await response.json()) as { id: string }).id;
-  // The story is complete once the audit role has indexed the run's last event.
+  // The story is complete once the audit role has indexed every event of the run, whichever topic each came
+  // on: three steps, each assigned, accepted and reported, and the run's end.
   await eventually(async () => {
     const page = await fetch(`${audit.url}/trace/${correlationId}`);
-    return page.status === 200 && (await page.text()).includes("workflow.completed") ? true : undefined;
+    if (page.status !== 200) return undefined;
+    const html = await page.text();
+    const count = (type: string) => html.split(`<span class="type mono">${type}</span>`).length - 1;
+    const complete = ["task.assigned", "agent.task.accepted", "agent.task.completed", "task.started", "task.completed", "workflow.step.completed"].every((type) => count(type) === 3);
+    return complete && count("workflow.completed") === 1 ? true : undefined;
   });
 }, 180_000);
 

@@ -1,23 +1,24 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Logger } from "../../src/log.ts";
 import { listAuditFilesSync } from "./files.ts";
-import { TraceIndex } from "./trace-index.ts";
+import type { FromIndexWorker, ToIndexWorker } from "./index-protocol.ts";
+
+/** How long a stop waits for the worker to finish the chunk in hand; what is left is caught up at the next start. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 /**
- * Keeps the trace index up with the log as the audit agent writes it. The log is the source of truth and its
- * lines come first: indexing runs after a batch is fsynced and its offsets are on their way, never inside
- * the batch, and a failure to index (a full disk, a locked or damaged index) is logged and left for the next
- * batch, which catches up with everything since. So the index can lag behind the log, never the log behind
- * the index.
+ * Keeps the trace index up with the log as the audit agent writes it, from a worker thread (index-worker.ts).
+ * The log is the source of truth and its lines come first: indexing is asked for after a batch is fsynced,
+ * never inside the batch, and a failure to index (a full disk, a locked or damaged index) is logged and left
+ * for the next batch, which catches up with everything since. So the index can lag behind the log, never
+ * the log behind the index.
  */
 export class IndexFollower {
-  private index: TraceIndex | undefined;
-  private running: Promise<void> | undefined;
-  /** The sizes of the files when the last batch was fsynced, not yet indexed up to. */
-  private pending: Map<string, number> | undefined;
-  private failing = false;
-  private readonly stopped = new AbortController();
+  private worker: Worker | undefined;
+  private closed: Promise<void> | undefined;
+  private whenClosed: (() => void) | undefined;
 
   constructor(
     private readonly dir: string,
@@ -25,43 +26,42 @@ export class IndexFollower {
   ) {}
 
   /**
-   * Indexes the log up to what it holds now, in the background. Called after each fsynced batch (nothing of
-   * the log is being written then, so every byte it holds is durable) and once at start.
+   * Has the log indexed up to what it holds now, in the background. Called after each fsynced batch (nothing
+   * of the log is being written then, so every byte it holds is durable) and once at start.
    */
   follow(): void {
-    if (this.stopped.signal.aborted || !existsSync(this.dir)) return;
+    if (this.closed || !existsSync(this.dir)) return;
     // Taken now, not when indexing gets to it: by then the next batch may be half written.
-    this.pending = this.durableSizes();
-    this.running ??= this.run().finally(() => (this.running = undefined));
+    this.send({ kind: "follow", durable: [...this.durableSizes()] });
   }
 
   /** Stops indexing between two chunks; what is left is caught up at the next start. */
-  async close(): Promise<void> {
-    this.stopped.abort();
-    await this.running;
-    this.index?.close();
-    this.index = undefined;
+  close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return (this.closed ??= Promise.resolve());
+    this.closed ??= new Promise<void>((resolve) => {
+      this.whenClosed = resolve;
+      this.send({ kind: "close" });
+      setTimeout(resolve, CLOSE_TIMEOUT_MS).unref();
+    }).finally(() => worker.terminate());
+    return this.closed;
   }
 
-  private async run(): Promise<void> {
-    while (this.pending && !this.stopped.signal.aborted) {
-      const durable = this.pending;
-      this.pending = undefined;
-      try {
-        this.index ??= TraceIndex.open(this.dir);
-        const started = performance.now();
-        const { indexed } = await this.index.catchUp({ durable, signal: this.stopped.signal });
-        if (indexed > 5_000) this.logger.info({ lines: indexed, ms: Math.round(performance.now() - started) }, "trace index caught up with the audit log");
-        if (this.failing) this.logger.info("trace index writable again; caught up");
-        this.failing = false;
-      } catch (error) {
-        // Once per outage: a full disk would otherwise log this for every batch.
-        if (!this.failing) this.logger.warn({ err: error }, "trace index not updated; the audit log is unaffected and the index catches up later");
-        this.failing = true;
-        this.index?.close();
-        this.index = undefined;
-      }
+  private send(message: ToIndexWorker): void {
+    if (!this.worker) {
+      this.worker = new Worker(indexWorkerUrl());
+      // The index is a convenience beside the log: it must never keep a stopped process alive.
+      this.worker.unref();
+      this.worker.addEventListener("message", (event: MessageEvent<FromIndexWorker>) => this.heard(event.data));
+      this.worker.addEventListener("error", (event) => this.logger.warn({ reason: event.message }, "trace index worker failed; the audit log is unaffected"));
+      this.worker.postMessage({ kind: "start", dir: this.dir } satisfies ToIndexWorker);
     }
+    this.worker.postMessage(message);
+  }
+
+  private heard(message: FromIndexWorker): void {
+    if (message.kind === "closed") this.whenClosed?.();
+    else this.logger[message.level](message.fields, message.msg);
   }
 
   private durableSizes(): Map<string, number> {
@@ -72,4 +72,16 @@ export class IndexFollower {
     }
     return sizes;
   }
+}
+
+/**
+ * Run from source, the worker is the file beside this one. In the compiled binary this module is bundled into
+ * the main entry point, which sits at the root of the embedded files, and the worker is an entry point of its
+ * own there, under its path from the repository's root (scripts/build-binary.sh): Bun does not rewrite a
+ * Worker's URL.
+ */
+function indexWorkerUrl(): string {
+  const beside = new URL("./index-worker.ts", import.meta.url);
+  if (beside.protocol === "file:" && existsSync(fileURLToPath(beside))) return beside.href;
+  return new URL("./agents/audit/index-worker.js", import.meta.url).href;
 }

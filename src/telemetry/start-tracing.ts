@@ -39,11 +39,12 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
 
 /**
  * Run from source, the worker is the file beside this one. In the compiled binary this module is bundled into
- * the main entry point at the root of the embedded files, and the worker is an entry point of its own there,
- * under its path below src/ (scripts/build-binary.sh): Bun does not rewrite a Worker's URL when it bundles.
+ * the main entry point, which sits at the root of the embedded files, and the worker is an entry point of its
+ * own there, under its path from the repository's root (scripts/build-binary.sh): Bun does not rewrite a
+ * Worker's URL when it bundles.
  */
 function exportWorkerUrl(): string {
   const beside = new URL("./export-worker.ts", import.meta.url);
   if (beside.protocol === "file:" && existsSync(fileURLToPath(beside))) return beside.href;
-  return new URL("./telemetry/export-worker.js", import.meta.url).href;
+  return new URL("./src/telemetry/export-worker.js", import.meta.url).href;
 }
