@@ -108,11 +108,16 @@ function recordStory(topics: string[]): Consumer {
 /**
  * The mean gap between two points of the round-trip tasks: "sent" (the POST went out) and "arrived" (the
  * task.completed reached the benchmark) besides their events' times. Event times are whole milliseconds, so
- * a median of their gaps is off by up to one; a mean of many is not.
+ * a median of their gaps is off by up to one; a mean of many is not. An event's time is taken as the middle
+ * of its millisecond, so its gap to a point timed to the microsecond is not half a millisecond off.
  */
 function meanGap(sentAt: Map<string, number>, from: string, to: string): number {
-  const at = (id: string, times: Map<string, number>, point: string) =>
-    point === "sent" ? performance.timeOrigin + sentAt.get(id)! : point === "arrived" ? performance.timeOrigin + arrived.get(id)! : times.get(point);
+  const at = (id: string, times: Map<string, number>, point: string) => {
+    if (point === "sent") return performance.timeOrigin + sentAt.get(id)!;
+    if (point === "arrived") return performance.timeOrigin + arrived.get(id)!;
+    const time = times.get(point);
+    return time === undefined ? undefined : time + 0.5;
+  };
   const gaps = [...story].flatMap(([id, times]) => {
     const [start, end] = [at(id, times, from), at(id, times, to)];
     return start !== undefined && end !== undefined ? [end - start] : [];
