@@ -1,4 +1,5 @@
 import type { EventEnvelope } from "../../src/events/index.ts";
+import { headerText } from "../../src/kafka/message-decoder.ts";
 import { DeadLetterHeaders, DLQ_SUFFIX } from "../../src/transport/dead-letter.ts";
 import { derivedId } from "../../src/transport/derived-id.ts";
 import type { RawMessage } from "../../src/transport/types.ts";
@@ -110,13 +111,6 @@ function valueText(value: Uint8Array | null): { text: string | null; encoding?: 
   } catch {
     return { text: Buffer.from(value).toString("base64"), encoding: "base64" };
   }
-}
-
-function headerText(message: RawMessage, name: string): string | undefined {
-  const found = message.headers.find(([key]) => key === name);
-  if (!found || found[1] === null) return undefined;
-  const value = found[1];
-  return typeof value === "string" ? value : new TextDecoder().decode(value);
 }
 
 function isoTime(value: string | number | undefined): string | undefined {

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "../../src/log.ts";
+import { workerEntryUrl } from "../../src/process/worker-entry.ts";
 import { listAuditFilesSync } from "./files.ts";
 import type { FromIndexWorker, ToIndexWorker } from "./index-protocol.ts";
 
@@ -49,7 +49,7 @@ export class IndexFollower {
 
   private send(message: ToIndexWorker): void {
     if (!this.worker) {
-      this.worker = new Worker(indexWorkerUrl());
+      this.worker = new Worker(workerEntryUrl(new URL("./index-worker.ts", import.meta.url), "agents/audit/index-worker.js"));
       // The index is a convenience beside the log: it must never keep a stopped process alive.
       this.worker.unref();
       this.worker.addEventListener("message", (event: MessageEvent<FromIndexWorker>) => this.heard(event.data));
@@ -72,16 +72,4 @@ export class IndexFollower {
     }
     return sizes;
   }
-}
-
-/**
- * Run from source, the worker is the file beside this one. In the compiled binary this module is bundled into
- * the main entry point, which sits at the root of the embedded files, and the worker is an entry point of its
- * own there, under its path from the repository's root (scripts/build-binary.sh): Bun does not rewrite a
- * Worker's URL.
- */
-function indexWorkerUrl(): string {
-  const beside = new URL("./index-worker.ts", import.meta.url);
-  if (beside.protocol === "file:" && existsSync(fileURLToPath(beside))) return beside.href;
-  return new URL("./agents/audit/index-worker.js", import.meta.url).href;
 }

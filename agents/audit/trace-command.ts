@@ -36,8 +36,8 @@ export async function traceCommand({ id, auditDir, json }: TraceCommandOptions):
     const events = index.story(id);
     if (events.length === 0) return { stderr: `no events for ${id} in ${auditDir}: not a correlation, task, workflow or event id the audit log holds`, exitCode: 1 };
     const tree = causationTree(events);
-    if (json) return { stdout: JSON.stringify({ id, events: events.length, failures: events.filter(isFailure).length, tree: tree.map(jsonNode) }, null, 2), exitCode: 0 };
     const failures = events.filter(isFailure).length;
+    if (json) return { stdout: JSON.stringify({ id, events: events.length, failures, tree: tree.map(jsonNode) }, null, 2), exitCode: 0 };
     const header = `${id}: ${count(events.length, "event")}${failures > 0 ? `, ${count(failures, "failure")}` : ""}`;
     return { stdout: `${header}\n${traceText(tree)}`, exitCode: 0 };
   } catch (error) {

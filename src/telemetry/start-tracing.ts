@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "../log.ts";
+import { workerEntryUrl } from "../process/worker-entry.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import type { ToExportWorker } from "./export-protocol.ts";
 import { HEADERS_ONLY, type Tracer } from "./tracer.ts";
@@ -24,7 +23,7 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
     import("./sampling.ts"),
     import("./span-queue.ts"),
   ]);
-  const worker = new Worker(exportWorkerUrl());
+  const worker = new Worker(workerEntryUrl(new URL("./export-worker.ts", import.meta.url), "src/telemetry/export-worker.js"));
   const start: ToExportWorker = { kind: "start", config: { ...config, export: target }, version: packageJson.version };
   worker.postMessage(start);
   const queue = new SpanQueue(worker, {
@@ -35,16 +34,4 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
   });
   logger.info({ exporter: target.kind, url: target.url, service: config.serviceName }, "exporting spans");
   return recordingTracer(sampleDecision(config.sampler), queue);
-}
-
-/**
- * Run from source, the worker is the file beside this one. In the compiled binary this module is bundled into
- * the main entry point, which sits at the root of the embedded files, and the worker is an entry point of its
- * own there, under its path from the repository's root (scripts/build-binary.sh): Bun does not rewrite a
- * Worker's URL when it bundles.
- */
-function exportWorkerUrl(): string {
-  const beside = new URL("./export-worker.ts", import.meta.url);
-  if (beside.protocol === "file:" && existsSync(fileURLToPath(beside))) return beside.href;
-  return new URL("./src/telemetry/export-worker.js", import.meta.url).href;
 }

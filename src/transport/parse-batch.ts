@@ -1,4 +1,5 @@
 import { parseEvent, parseTraceparent, setSpanOf, TRACEPARENT, TRACESTATE } from "../events/index.ts";
+import { headerText } from "../kafka/message-decoder.ts";
 import type { Logger } from "../log.ts";
 import type { DeadLetterReason } from "./dead-letter.ts";
 import type { Delivery, RawMessage } from "./types.ts";
@@ -61,16 +62,7 @@ export function parseBatch(batch: readonly RawMessage[], { logger, signal, maxEv
   return { items, deliveries, invalid };
 }
 
-const decoder = new TextDecoder();
-
 /** The message's `traceparent` (with its `tracestate`), if it has a valid one. */
 function traceOf(message: RawMessage) {
-  let traceparent: string | undefined;
-  let tracestate: string | undefined;
-  for (const [name, value] of message.headers) {
-    if (value === null) continue;
-    if (name === TRACEPARENT) traceparent = decoder.decode(value);
-    else if (name === TRACESTATE) tracestate = decoder.decode(value);
-  }
-  return parseTraceparent(traceparent, tracestate);
+  return parseTraceparent(headerText(message, TRACEPARENT), headerText(message, TRACESTATE));
 }

@@ -1,14 +1,15 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import type { TracedEvent } from "../../../src/trace/causation-tree.ts";
 import { MessagePage } from "./message-page.tsx";
-import { SearchPage, type RecentStory } from "./search-page.tsx";
+import type { RecentCorrelation } from "../trace-index.ts";
+import { SearchPage } from "./search-page.tsx";
 import { StoryPage } from "./story-page.tsx";
 
 /** What the pages read: the audit log's trace index. */
 export interface TraceSource {
   story(id: string): TracedEvent[];
   /** Newest first: requests' stories, or the agents' own (registration and heartbeats, one per agent). */
-  recent(limit: number, of?: "requests" | "agents"): RecentStory[];
+  recent(limit: number, of?: "requests" | "agents"): RecentCorrelation[];
 }
 
 const RECENT_SHOWN = 50;

@@ -1,18 +1,9 @@
+import type { RecentCorrelation } from "../trace-index.ts";
 import { clockTime } from "./event-tree.tsx";
 import { Layout } from "./layout.tsx";
 
-/** A correlation as the list of recent ones shows it (the trace index's RecentCorrelation). */
-export interface RecentStory {
-  correlationId: string;
-  firstAt: string;
-  lastAt: string;
-  events: number;
-  failures: number;
-  title?: string;
-}
-
 /** /trace: the search box, the most recent requests' correlations and the agents' own, newest first. */
-export function SearchPage({ recent, agents }: { recent: readonly RecentStory[]; agents: readonly RecentStory[] }) {
+export function SearchPage({ recent, agents }: { recent: readonly RecentCorrelation[]; agents: readonly RecentCorrelation[] }) {
   return (
     <Layout title="Trace">
       <h1>Recent requests</h1>
