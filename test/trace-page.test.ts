@@ -85,14 +85,18 @@ describe("the trace page in a browser", () => {
     expect(dom).not.toMatch(/<script/i);
     expect(dom).toContain("&lt;script&gt;document.title=\"owned\"&lt;/script&gt; Brief the launch notes");
     expect(dom).toMatch(/<title>Trace trace-page-[0-9a-f-]+ · agent-events<\/title>/);
-    // task.created is the root; the workflow's start is inside its item, each step's assignment deeper.
+    // task.created is the one root; the workflow's start is its child, and its end comes at the bottom of the
+    // chain of steps, each assigned under the completion it waited for. Depths as the waterfall indents them.
     const position = (type: string) => dom.indexOf(`<span class="type mono">${type}</span>`);
     for (const type of ["task.created", "workflow.started", "task.assigned", "agent.task.accepted", "agent.task.completed", "workflow.step.completed", "workflow.completed"]) {
       expect(position(type)).toBeGreaterThan(-1);
     }
-    expect(position("task.created")).toBeLessThan(position("workflow.started"));
-    const rootItem = dom.slice(dom.indexOf('<ul class="tree">'));
-    expect(rootItem.indexOf("workflow.completed")).toBeGreaterThan(rootItem.indexOf("workflow.started"));
+    const depths = [...dom.matchAll(/style="padding-left: ([\d.]+)rem" title="([a-z._]+) from/g)].map(([, rem, type]) => ({ type, depth: Math.round(Number(rem) / 0.9) }));
+    const depthOf = (type: string) => depths.find((row) => row.type === type)!.depth;
+    expect(depths.filter((row) => row.depth === 0).map((row) => row.type)).toEqual(["task.created"]);
+    expect(depthOf("workflow.started")).toBe(1);
+    // summary or keywords, then headline: two steps of assignment, acceptance, report, completion below the root.
+    expect(depthOf("workflow.completed")).toBeGreaterThanOrEqual(11);
     // Three steps, each assigned, accepted and completed: the waterfall has a row per event.
     expect(dom.match(/<span class="type mono">task\.assigned<\/span>/g)).toHaveLength(3);
     const rows = dom.match(/class="row( row-bad)?"/g) ?? [];
