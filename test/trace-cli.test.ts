@@ -91,7 +91,10 @@ describe("agent-events trace", () => {
       });
       await producer.close();
       const groups = ["notification-email", "notification-slack", "audit-log"];
-      const tree = await traceUntil(correlationId, (nodes) => groups.every((g) => nodes.some((n) => n.dead_letter?.group === g)));
+      // Every consumer of task-events gives up on it: the orchestrator and its status view too (whose group is
+      // named per process). Waited for all, so that both traces below read the same story.
+      const allGroups = [...groups, "orchestrator", "orchestrator-view-"];
+      const tree = await traceUntil(correlationId, (nodes) => allGroups.every((g) => nodes.some((n) => n.dead_letter?.group.startsWith(g))));
 
       const deadLetters = walk(tree).filter((n) => n.dead_letter);
       expect(deadLetters.every((n) => n.failure && n.dead_letter!.reason === "invalid" && n.event_type === "task.created")).toBe(true);
