@@ -349,6 +349,29 @@ describe("reading events again after a restart or a takeover", () => {
     expect(types(done)).toEqual(["task.completed", "workflow.step.completed", "workflow.completed"]);
   });
 
+  test("a step's task.completed read back and decided on before, then its report fresh: the facts the report led to come out", () => {
+    // The previous owner published the last step's task.completed, read it back and committed past it, and
+    // was killed before workflow.step.completed and workflow.completed reached the broker.
+    const original = new Decisions(SETTINGS);
+    const created = workflowRun();
+    const [, summary, keywords] = original.apply(created, T0);
+    const summaryDone = workerOf("s1").completes(summary!, { summary: "One." });
+    const keywordsDone = workerOf("k1", "keywords").completes(keywords!, { keywords: ["one"] });
+    const fromSummary = original.apply(summaryDone, T0 + 10);
+    const fromKeywords = original.apply(keywordsDone, T0 + 20);
+    const headline = only(fromKeywords, "task.assigned")[0]!;
+    const headlineDone = workerOf("s2").completes(headline, { summary: "One" });
+    const fromHeadline = original.apply(headlineDone, T0 + 30);
+    expect(types(fromHeadline)).toEqual(["task.completed", "workflow.step.completed", "workflow.completed"]);
+
+    const next = new Decisions(SETTINGS);
+    const readAgain = [created, summaryDone, ...fromSummary, keywordsDone, ...fromKeywords, fromHeadline[0]!];
+    for (const event of readAgain) expect(next.apply(event, T0 + 100, { fresh: false })).toEqual([]);
+    const facts = next.apply(headlineDone, T0 + 100, { fresh: true });
+    expect(facts.map((fact) => fact.event_id)).toContain(fromHeadline[1]!.event_id);
+    expect(facts.map((fact) => fact.event_id)).toContain(fromHeadline[2]!.event_id);
+  });
+
   test("its own workflow.step.completed read back first does the same", () => {
     const original = new Decisions(SETTINGS);
     const created = workflowRun();

@@ -79,6 +79,12 @@ export function entityKey(event: EventEnvelope): string {
   return typeof data.task_id === "string" ? data.task_id : "";
 }
 
+/** One of its own verdicts on a task or step, read back: it moves the task on as the report it came from did. */
+function isVerdictReadBack(event: DomainEvent): boolean {
+  if (event.event_type === "workflow.step.completed") return true;
+  return (event.event_type === "task.completed" || event.event_type === "task.failed") && event.metadata.source === facts.SOURCE;
+}
+
 /** How the failure of an assignment no worker accepted begins: it is counted apart. */
 const UNACCEPTED = "no worker of type";
 
@@ -118,20 +124,44 @@ export class Decisions {
   private readonly earlyKeys = new Map<string, number>();
   /** Entities (by key) that a fresh event was read about: what is decided about them is published. */
   private readonly touched = new Set<string>();
+  /**
+   * Facts decided on a verdict read back (see apply) about entities no fresh event was read about yet, by key:
+   * out when the first fresh event is, forgotten with the entity or after FINISHED_KEEP_MS.
+   */
+  private readonly withheld = new Map<string, { at: number; facts: DomainEvent[] }>();
 
   constructor(private readonly settings: DecisionSettings) {}
 
   /**
    * The facts an event leads to. A fact follows from several events (a step's assignment from the completions
    * of all it waits for, a report's verdict from the task's creation): it was published already only when all
-   * of them were read before. So once any event about a task or run is fresh, every fact about it is returned:
-   * one decided before comes out again as the same event (its id derived from its cause), which consumers
-   * deduplicate, whereas one left out would be lost.
+   * of them were read before. So once any event about a task or run is fresh, every fact about it is returned,
+   * those decided while reading its earlier events again too: one decided before comes out again as the same
+   * event (its id derived from its cause), which consumers deduplicate, whereas one left out would be lost.
    */
   apply(event: EventEnvelope, now: number, reading: Reading = { fresh: true }): DomainEvent[] {
-    if (reading.fresh) this.touched.add(entityKey(event));
-    const decided = this.decide(event as DomainEvent, now, reading);
-    return decided.filter((fact) => this.touched.has(entityKey(fact)));
+    const out: DomainEvent[] = [];
+    const key = entityKey(event);
+    if (reading.fresh && !this.touched.has(key)) {
+      this.touched.add(key);
+      out.push(...(this.withheld.get(key)?.facts ?? []));
+      this.withheld.delete(key);
+    }
+    const verdict = isVerdictReadBack(event as DomainEvent);
+    for (const fact of this.decide(event as DomainEvent, now, reading)) {
+      const about = entityKey(fact);
+      if (this.touched.has(about)) out.push(fact);
+      // A verdict read back decides what its report did, and may come first: the previous reader may have been
+      // stopped after publishing the verdict and before the rest, so if the report is fresh, the rest is due.
+      else if (verdict) this.withhold(about, fact, now);
+    }
+    return out;
+  }
+
+  private withhold(key: string, fact: DomainEvent, now: number): void {
+    const withheld = this.withheld.get(key);
+    if (withheld) withheld.facts.push(fact);
+    else this.withheld.set(key, { at: now, facts: [fact] });
   }
 
   /**
@@ -400,10 +430,15 @@ export class Decisions {
       this.runs.delete(entity.workflowId);
       this.openRuns.delete(entity);
       this.touched.delete(entity.workflowId);
+      this.withheld.delete(entity.workflowId);
     } else {
       this.tasks.delete(entity.taskId);
       this.openTasks.delete(entity);
-      this.touched.delete(entity.step?.workflowId ?? entity.taskId);
+      // A step's facts are its run's: they go with the run, which may well outlive a step finished long ago.
+      if (!entity.step) {
+        this.touched.delete(entity.taskId);
+        this.withheld.delete(entity.taskId);
+      }
     }
     this.finished.delete(entity);
   }
@@ -499,6 +534,11 @@ export class Decisions {
     for (const [entity, at] of this.finished) {
       if (now - at <= FINISHED_KEEP_MS) break;
       this.drop(entity);
+    }
+    // Facts about no task or run known here (a workflow name not defined) have nothing to be dropped with.
+    for (const [key, { at }] of this.withheld) {
+      if (now - at <= FINISHED_KEEP_MS) break;
+      this.withheld.delete(key);
     }
   }
 }
