@@ -87,8 +87,12 @@ function watch(topic: string, key: (message: Parameters<typeof headerText>[0] & 
 /** Per round-trip task (correlation id rt-…), when each of its events happened (occurred_at, ms). */
 const story = new Map<string, Map<string, number>>();
 
+/**
+ * Reads the round-trip tasks' events from the topics' start, after the round trips: the times are in the
+ * events, and a reader woken by each of them while they run would load the machine for ours and not the bare peer.
+ */
 function recordStory(topics: string[]): Consumer {
-  const consumer = new Consumer({ groupId: `bench-story-${crypto.randomUUID()}`, properties: { ...agentConsumerProperties({ "bootstrap.servers": bootstrap }, false), "auto.offset.reset": "latest" } });
+  const consumer = new Consumer({ groupId: `bench-story-${crypto.randomUUID()}`, properties: { ...agentConsumerProperties({ "bootstrap.servers": bootstrap }, false), "auto.offset.reset": "earliest" } });
   consumer.subscribe(topics);
   void (async () => {
     for await (const batch of consumer.batches(5_000)) {
@@ -171,12 +175,16 @@ try {
   const orchestrator = await role("orchestrator", ["--role=orchestrator"]);
   const api = await role("api", ["--role=api"]);
   const replier = service("bare-replier", [process.execPath, join(import.meta.dir, "bare-replier.ts")], {});
-  await replier.waitUntil(async () => readFileSync(replier.logPath, "utf8").includes("replying"), 30_000, 20);
+  // The bare chain: four crossings like our round trip (requests, three relays, replies), each relay its own process.
+  const chainTopics = ["bench-chain-0", "bench-chain-1", "bench-chain-2", "bench-chain-3"];
+  for (const topic of chainTopics) await createTopic(bootstrap, topic, 3);
+  const relays = chainTopics.slice(0, -1).map((from, i) => service(`bare-relay-${i}`, [process.execPath, join(import.meta.dir, "bare-replier.ts")], { FROM_TOPIC: from, TO_TOPIC: chainTopics[i + 1]! }));
+  for (const started of [replier, ...relays]) await started.waitUntil(async () => readFileSync(started.logPath, "utf8").includes("replying"), 30_000, 20);
 
   const watchers = [
     watch("task-events", (message) => (headerText(message, "event_type") === "task.completed" ? headerText(message, "correlation_id") : undefined)),
     watch("bench-replies", (message) => (message.key ? new TextDecoder().decode(message.key) : undefined)),
-    recordStory(["task-events", "agent-tasks", "agent-results"]),
+    watch("bench-chain-3", (message) => (message.key ? new TextDecoder().decode(message.key) : undefined)),
   ];
   const requester = new Producer(agentProducerProperties({ "bootstrap.servers": bootstrap, ...producerSettings }));
   // They read from the end: what is sent before they own their partitions would never be seen.
@@ -193,19 +201,33 @@ try {
       if (response.status !== 201) throw new Error(`POST /tasks answered ${response.status}`);
     });
   const request = (id: string) => requester.send({ topic: "bench-requests", key: id, value: JSON.stringify({ n: id }) });
+  const chained = (id: string) => requester.send({ topic: "bench-chain-0", key: id, value: JSON.stringify({ n: id }) });
 
   // 1. Round trips at 200 a second, after a warm-up of each.
   await untilArrived((await openLoop("warm-ours-", RATE, WARM_UP_S, post)).keys());
   await untilArrived((await openLoop("warm-bare-", RATE, WARM_UP_S, request)).keys());
+  await untilArrived((await openLoop("warm-chain-", RATE, WARM_UP_S, chained)).keys());
   const ours = await openLoop("rt-", RATE, MEASURE_S, post);
   await untilArrived(ours.keys());
   const bare = await openLoop("bare-", RATE, MEASURE_S, request);
   await untilArrived(bare.keys());
+  const chain = await openLoop("chain-", RATE, MEASURE_S, chained);
+  await untilArrived(chain.keys());
   const [oursMs, bareMs] = [roundTrips(ours), roundTrips(bare)];
   const [oursP50, oursP99, bareP50, bareP99] = [percentile(oursMs, 50), percentile(oursMs, 99), percentile(bareMs, 50), percentile(bareMs, 99)];
   log(`round trip at ${RATE}/s for ${MEASURE_S} s, POST /tasks with an agent_type to task.completed (api, orchestrator, worker, HTTP handler answering at once): p50 ${ms(oursP50)}, p99 ${ms(oursP99)}`);
   log(`bare request/reply over the same broker and client (one produce, one consumer replying, one produce back): p50 ${ms(bareP50)}, p99 ${ms(bareP99)}`);
   log(`ratio: p50 ${(oursP50 / bareP50).toFixed(2)}x (target: at most 2.5x), p99 ${(oursP99 / bareP99).toFixed(2)}x`);
+  // Not the target's peer: the floor of our round trip's shape, four crossings and no work, to tell what the
+  // crossings cost from what the roles add.
+  const chainMs = roundTrips(chain);
+  log(
+    `bare chain of four crossings (requests, three relays each its own process, replies): p50 ${ms(percentile(chainMs, 50))}, p99 ${ms(percentile(chainMs, 99))}; ` +
+      `ours is ${(oursP50 / percentile(chainMs, 50)).toFixed(2)}x its p50, ${ms(oursP50 - percentile(chainMs, 50))} more`,
+  );
+  watchers.push(recordStory(["task-events", "agent-tasks", "agent-results"]));
+  const storyDeadline = performance.now() + 60_000;
+  while (![...ours.keys()].every((id) => story.get(id)?.has("task.completed")) && performance.now() < storyDeadline) await sleep(50);
   const hops: Array<[string, string, string]> = [
     ["sent", "task.created", "the POST to the api's event"],
     ["task.created", "task.assigned", "api's event to the orchestrator's assignment"],
