@@ -18,11 +18,12 @@ export interface MessageSource {
   assignment(): TopicPartition[];
   lag(): Array<TopicPartition & { lag: number }>;
   close(timeoutMs: number): Promise<CloseResult>;
+  /** Sets who is told of assignments and revokes (one listener); set it before subscribing. */
+  onRebalance(listener: RebalanceListener): void;
 }
 
-/** What a loop that finishes messages out of order needs besides: assignments, and commits with metadata read back. */
+/** What a loop that finishes messages out of order needs besides: commits with metadata read back. */
 export interface TrackedMessageSource extends MessageSource {
-  onRebalance(listener: RebalanceListener): void;
   /** The committed offset and metadata of each partition (offset -1001 when none). */
   committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionResult[]>;
 }

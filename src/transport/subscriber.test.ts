@@ -16,7 +16,7 @@ import {
   settle,
   taskCreatedJson,
 } from "./subscriber.contract.ts";
-import { headerOf, MemoryRecordSink, MemorySource } from "./testing/memory-source.ts";
+import { Changes, headerOf, MemoryRecordSink, MemorySource } from "./testing/memory-source.ts";
 import type { BatchHandler } from "./types.ts";
 
 for (const commitEach of [false, true]) {
@@ -136,6 +136,37 @@ describe("Subscriber", () => {
     work.open();
     await source.whenCommitted(3);
     expect(s.lag()).toEqual([{ topic: CONTRACT_TOPIC, partition: 0, lag: 0 }]);
+  });
+
+  test("a batch taken before its partition was revoked is left to the partition's next owner: not handled, not committed here", async () => {
+    const work = gate();
+    const handler = recording(() => work.promise);
+    // Messages in hand, as the metrics see them: 2 once task-2's batch is taken while task-1's is handled.
+    let inHand = 0;
+    const changes = new Changes();
+    const metrics: SubscriberMetrics = {
+      handled: () => {},
+      deadLettered: () => {},
+      inHand: (count) => {
+        inHand = count;
+        changes.notify();
+      },
+    };
+    const { subscriber: s, source } = subscriber(handler.handle, { maxBatch: 1, metrics });
+    source.assign(CONTRACT_TOPIC, 1);
+    source.add(CONTRACT_TOPIC, taskCreatedJson("task-1"), { partition: 0 });
+    source.add(CONTRACT_TOPIC, taskCreatedJson("task-2"), { partition: 0 });
+    source.add(CONTRACT_TOPIC, taskCreatedJson("task-3"), { partition: 1 });
+    void s.start();
+    await changes.until(() => inHand === 2);
+    // Then partition 0 moves away.
+    source.revoke(CONTRACT_TOPIC, 0);
+    work.open();
+    await handler.whenCalled(2);
+    const handled = handler.batches.flat().map((delivery) => (delivery.event.data as { task_id: string }).task_id);
+    expect(handled).toEqual(["task-1", "task-3"]);
+    await source.whenCommitted(2);
+    expect(source.commits.flat().map(({ partition, offset }) => `${partition}@${offset}`)).not.toContain("0@2");
   });
 
   test("takes at most maxBatch messages and maxBatchBytes of keys and values per batch", async () => {

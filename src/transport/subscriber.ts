@@ -89,16 +89,23 @@ export class Subscriber {
   /** Partitions whose committed offsets are being read for `replay`: their batches wait for it. */
   private readonly starting = new Map<string, Promise<void>>();
 
+  /**
+   * Per partition, how many times it was revoked. The next batch is taken while the one before is handled, so
+   * a revoke can fall between the two: that batch's messages of the revoked partitions are then the new
+   * owner's (or, assigned back, read again from the committed offset) and are not handled here.
+   */
+  private readonly revocations = new Map<string, number>();
+
   constructor(private readonly options: SubscriberOptions) {
     this.stall = new Stall(options.logger);
-    if (options.replay) this.listenForReplay(options.replay);
+    this.listenForRebalances(options.replay);
   }
 
-  private listenForReplay(replay: ReplayHooks): void {
+  private listenForRebalances(replay: ReplayHooks | undefined): void {
     const consumer = this.options.consumer as TrackedMessageSource;
     consumer.onRebalance({
       assigned: (partitions) => {
-        if (partitions.length === 0) return;
+        if (partitions.length === 0 || !replay) return;
         const read = consumer.committed(partitions).then(
           (results) => replay.assigned(results),
           (error) => {
@@ -112,8 +119,12 @@ export class Subscriber {
         });
       },
       revoked: (partitions) => {
-        for (const partition of partitions) this.starting.delete(partitionKey(partition));
-        replay.revoked(partitions);
+        for (const partition of partitions) {
+          const key = partitionKey(partition);
+          this.revocations.set(key, (this.revocations.get(key) ?? 0) + 1);
+          this.starting.delete(key);
+        }
+        replay?.revoked(partitions);
       },
     });
   }
@@ -168,6 +179,7 @@ export class Subscriber {
     let taken = 0;
     const count = (delta: number) => this.options.metrics?.inHand?.((taken += delta));
     for await (const batch of consumer.batches(this.options.maxBatch ?? 500, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
+      const revokedBefore = this.revocationsOf(batch);
       count(batch.length);
       if (this.starting.size > 0) await Promise.all(new Set(batch.map((m) => this.starting.get(partitionKey(m)))));
       const wanted = this.options.accepts ? batch.filter(this.options.accepts) : batch;
@@ -177,10 +189,35 @@ export class Subscriber {
       await previous;
       // Not handled, so not committed: the group's next owner gets it.
       if (this.stopping) break;
-      previous = this.processUntilDone(batch, parsed).finally(() => count(-batch.length));
+      const held = this.stillHeld(batch, parsed, revokedBefore);
+      previous = (held.batch.length > 0 ? this.processUntilDone(held.batch, held.parsed) : Promise.resolve()).finally(() => count(-batch.length));
       this.inFlight = previous;
     }
     await previous;
+  }
+
+  private revocationsOf(batch: readonly RawMessage[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const message of batch) {
+      const key = partitionKey(message);
+      if (!counts.has(key)) counts.set(key, this.revocations.get(key) ?? 0);
+    }
+    return counts;
+  }
+
+  /** The batch without the messages of partitions revoked since it was taken. */
+  private stillHeld(batch: RawMessage[], parsed: ParsedBatch, revokedBefore: Map<string, number>): { batch: RawMessage[]; parsed: ParsedBatch } {
+    const held = (message: RawMessage) => (this.revocations.get(partitionKey(message)) ?? 0) === revokedBefore.get(partitionKey(message));
+    if (batch.every(held)) return { batch, parsed };
+    this.options.logger.info({ dropped: batch.filter((message) => !held(message)).length }, "messages of partitions revoked since their batch was taken are left to their owner");
+    return {
+      batch: batch.filter(held),
+      parsed: {
+        items: parsed.items.filter((item) => held(item.message)),
+        deliveries: parsed.deliveries.filter((delivery) => held(delivery.message)),
+        invalid: parsed.invalid.filter((invalid) => held(invalid.message)),
+      },
+    };
   }
 
   /**
