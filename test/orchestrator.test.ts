@@ -102,15 +102,21 @@ function stillOpen(runIds: readonly string[]): string {
 async function waitFor(collector: EventCollector, ready: () => boolean, explain: () => string): Promise<void> {
   const timer = setInterval(async () => {
     const states = await Promise.all(
-      Object.entries(orchestrators)
-        .filter(([, p]) => p.process.exitCode === null && p.process.signalCode === null)
-        .map(async ([name, p]) => {
-          const metrics = await (await fetch(`${p.url}/metrics`)).text().catch(() => "");
-          const lines = metrics.split("\n").filter((l) => /group="orchestrator"/.test(l) && /lag|in_hand/.test(l));
-          const stuck = new Set(stillOpenIds);
-          const logs = p.logs.filter((l) => (l.level !== "info" && l.level !== "debug") || /partitions|reading/.test(l.msg) || (l.msg === "decided" && stuck.has(l.key as string))).slice(-60).map((l) => JSON.stringify(l));
-          return `${name}:\n  ${lines.join("\n  ")}\n  ${logs.join("\n  ")}`;
-        }),
+      Object.entries(orchestrators).map(async ([name, p]) => {
+        // A killed one's story matters as much: what it decided and committed before it died.
+        const alive = p.process.exitCode === null && p.process.signalCode === null;
+        const metrics = alive ? await (await fetch(`${p.url}/metrics`)).text().catch(() => "") : "";
+        const lines = metrics.split("\n").filter((l) => /group="orchestrator"/.test(l) && /lag|in_hand/.test(l));
+        const stuck = new Set(stillOpenIds);
+        const logs = p.logs
+          .filter((l) => (l.level !== "info" && l.level !== "debug") || /partitions|reading/.test(l.msg) || (l.msg === "decided" && stuck.has(l.key as string)))
+          .slice(-60)
+          .map((l) => JSON.stringify(l));
+        // Its whole log, commit points included, for reading after the run.
+        const file = join(dir, `${name}.log.jsonl`);
+        writeFileSync(file, p.logs.map((l) => JSON.stringify(l)).join("\n"));
+        return `${name}${alive ? "" : " (stopped)"} (whole log: ${file}):\n  ${lines.join("\n  ")}\n  ${logs.join("\n  ")}`;
+      }),
     );
     console.error(`still waiting:\n${explain()}\n${states.join("\n")}`);
   }, 20_000);

@@ -81,6 +81,22 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Events whose facts failed once and went to the outbox: acknowledged once the outbox is empty. */
   let resent: Origin[] = [];
   const unacknowledged = new Unacknowledged();
+  /**
+   * Per entity key, its facts handed to the producer and not acknowledged. Such an entity may be finished in
+   * memory, yet not on the broker: its events on every topic stay after the commit point until they are, or a
+   * restart would find the reports that finished it (read again, being unacknowledged) without its creation.
+   */
+  const unpublished = new Map<string, number>();
+  const hold = (fact: DomainEvent) => {
+    const key = entityKey(fact);
+    unpublished.set(key, (unpublished.get(key) ?? 0) + 1);
+  };
+  const release = (fact: DomainEvent) => {
+    const key = entityKey(fact);
+    const left = (unpublished.get(key) ?? 1) - 1;
+    if (left > 0) unpublished.set(key, left);
+    else unpublished.delete(key);
+  };
   const sending = new Set<Promise<void>>();
   let flushing: Promise<void> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -103,7 +119,11 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       outbox = [];
       const results = await Promise.allSettled(sending.map((event) => publisher.publish(event)));
       const failed = sending.filter((_, i) => results[i]!.status === "rejected");
-      for (const [i, event] of sending.entries()) if (results[i]!.status === "fulfilled") metrics?.published(event.event_type);
+      for (const [i, event] of sending.entries()) {
+        if (results[i]!.status !== "fulfilled") continue;
+        release(event);
+        metrics?.published(event.event_type);
+      }
       if (failed.length > 0) {
         outbox = [...failed, ...outbox];
         const reason = (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason as Error;
@@ -117,8 +137,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   /** Publishes the facts decided on one event without waiting; a failure moves them to the outbox. */
   function send(facts: DomainEvent[], origin: Origin): void {
     unacknowledged.add(origin);
+    for (const fact of facts) hold(fact);
     const sent = Promise.allSettled(facts.map((fact) => publisher.publish(fact))).then((results) => {
-      for (const [i, fact] of facts.entries()) if (results[i]!.status === "fulfilled") metrics?.published(fact.event_type);
+      for (const [i, fact] of facts.entries()) {
+        if (results[i]!.status !== "fulfilled") continue;
+        release(fact);
+        metrics?.published(fact.event_type);
+      }
       const failed = facts.filter((_, i) => results[i]!.status === "rejected");
       if (failed.length === 0) return unacknowledged.acknowledged(origin);
       outbox.push(...failed);
@@ -154,6 +179,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     }
     if (due.length > 0) {
       for (const fact of due) if (isUnaccepted(fact)) metrics?.unaccepted(fact.data.agent_type ?? "unknown");
+      for (const fact of due) hold(fact);
       outbox.push(...due);
       flushSoon();
     }
@@ -234,6 +260,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
   function commitPoints(batch: readonly RawMessage[]) {
     const reached = new Map<string, RawMessage>();
     for (const message of batch) {
+      // Revoked while the batch was handled: what was read of it is its next owner's account, not ours.
+      if (!owned.get(message.partition)?.topics.has(message.topic)) continue;
       points.processedUpTo(message);
       reached.set(partitionKey(message), message);
     }
@@ -249,11 +277,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     // Partitions whose facts were acknowledged since their last commit can move on too.
     const committing = new Map<string, TopicPartition>(reached);
     for (const origin of unacknowledged.takeMoved()) if (!committing.has(partitionKey(origin))) committing.set(partitionKey(origin), origin);
-    return [...committing].flatMap(([name, { topic, partition }]) => {
+    const commits = [...committing].flatMap(([name, { topic, partition }]) => {
       const from = unacknowledged.firstOpen(topic, partition);
-      const point = points.point(topic, partition, (key) => decisions.needs(key), undecided.get(name) ?? [], from);
+      const point = points.point(topic, partition, (key) => decisions.needs(key) || unpublished.has(key), undecided.get(name) ?? [], from);
       return point ? [{ topic, partition, ...point }] : [];
     });
+    if (logger.isLevelEnabled("debug")) logger.debug({ commits: commits.map((c) => `${c.topic}/${c.partition}@${c.offset} ${c.metadata}`) }, "commit points");
+    return commits;
   }
 
   const agent: BatchAgent = {
