@@ -91,11 +91,13 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     const key = entityKey(fact);
     unpublished.set(key, (unpublished.get(key) ?? 0) + 1);
   };
-  const release = (fact: DomainEvent) => {
+  /** A fact is on the broker. */
+  const published = (fact: DomainEvent) => {
     const key = entityKey(fact);
     const left = (unpublished.get(key) ?? 1) - 1;
     if (left > 0) unpublished.set(key, left);
     else unpublished.delete(key);
+    metrics?.published(fact.event_type);
   };
   const sending = new Set<Promise<void>>();
   let flushing: Promise<void> | undefined;
@@ -119,11 +121,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       outbox = [];
       const results = await Promise.allSettled(sending.map((event) => publisher.publish(event)));
       const failed = sending.filter((_, i) => results[i]!.status === "rejected");
-      for (const [i, event] of sending.entries()) {
-        if (results[i]!.status !== "fulfilled") continue;
-        release(event);
-        metrics?.published(event.event_type);
-      }
+      for (const [i, event] of sending.entries()) if (results[i]!.status === "fulfilled") published(event);
       if (failed.length > 0) {
         outbox = [...failed, ...outbox];
         const reason = (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason as Error;
@@ -139,11 +137,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     unacknowledged.add(origin);
     for (const fact of facts) hold(fact);
     const sent = Promise.allSettled(facts.map((fact) => publisher.publish(fact))).then((results) => {
-      for (const [i, fact] of facts.entries()) {
-        if (results[i]!.status !== "fulfilled") continue;
-        release(fact);
-        metrics?.published(fact.event_type);
-      }
+      for (const [i, fact] of facts.entries()) if (results[i]!.status === "fulfilled") published(fact);
       const failed = facts.filter((_, i) => results[i]!.status === "rejected");
       if (failed.length === 0) return unacknowledged.acknowledged(origin);
       outbox.push(...failed);

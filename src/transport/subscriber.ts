@@ -90,11 +90,13 @@ export class Subscriber {
   private readonly starting = new Map<string, Promise<void>>();
 
   /**
-   * Per partition, how many times it was revoked. The next batch is taken while the one before is handled, so
-   * a revoke can fall between the two: that batch's messages of the revoked partitions are then the new
-   * owner's (or, assigned back, read again from the committed offset) and are not handled here.
+   * Revokes so far, and per partition the count when it was last revoked. The next batch is taken while the one
+   * before is handled, so a revoke can fall between the two: that batch's messages of the revoked partitions
+   * are then the new owner's (or, assigned back, read again from the committed offset) and are not handled here.
+   * A batch notes the count when taken; with no revoke since, nothing more is looked at.
    */
-  private readonly revocations = new Map<string, number>();
+  private revokes = 0;
+  private readonly lastRevoked = new Map<string, number>();
 
   constructor(private readonly options: SubscriberOptions) {
     this.stall = new Stall(options.logger);
@@ -119,10 +121,10 @@ export class Subscriber {
         });
       },
       revoked: (partitions) => {
+        this.revokes++;
         for (const partition of partitions) {
-          const key = partitionKey(partition);
-          this.revocations.set(key, (this.revocations.get(key) ?? 0) + 1);
-          this.starting.delete(key);
+          this.lastRevoked.set(partitionKey(partition), this.revokes);
+          this.starting.delete(partitionKey(partition));
         }
         replay?.revoked(partitions);
       },
@@ -179,7 +181,7 @@ export class Subscriber {
     let taken = 0;
     const count = (delta: number) => this.options.metrics?.inHand?.((taken += delta));
     for await (const batch of consumer.batches(this.options.maxBatch ?? 500, this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES)) {
-      const revokedBefore = this.revocationsOf(batch);
+      const revokesBefore = this.revokes;
       count(batch.length);
       if (this.starting.size > 0) await Promise.all(new Set(batch.map((m) => this.starting.get(partitionKey(m)))));
       const wanted = this.options.accepts ? batch.filter(this.options.accepts) : batch;
@@ -189,25 +191,17 @@ export class Subscriber {
       await previous;
       // Not handled, so not committed: the group's next owner gets it.
       if (this.stopping) break;
-      const held = this.stillHeld(batch, parsed, revokedBefore);
+      const held = this.stillHeld(batch, parsed, revokesBefore);
       previous = (held.batch.length > 0 ? this.processUntilDone(held.batch, held.parsed) : Promise.resolve()).finally(() => count(-batch.length));
       this.inFlight = previous;
     }
     await previous;
   }
 
-  private revocationsOf(batch: readonly RawMessage[]): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const message of batch) {
-      const key = partitionKey(message);
-      if (!counts.has(key)) counts.set(key, this.revocations.get(key) ?? 0);
-    }
-    return counts;
-  }
-
-  /** The batch without the messages of partitions revoked since it was taken. */
-  private stillHeld(batch: RawMessage[], parsed: ParsedBatch, revokedBefore: Map<string, number>): { batch: RawMessage[]; parsed: ParsedBatch } {
-    const held = (message: RawMessage) => (this.revocations.get(partitionKey(message)) ?? 0) === revokedBefore.get(partitionKey(message));
+  /** The batch without the messages of partitions revoked since it was taken (when `revokesBefore` revokes had been). */
+  private stillHeld(batch: RawMessage[], parsed: ParsedBatch, revokesBefore: number): { batch: RawMessage[]; parsed: ParsedBatch } {
+    if (this.revokes === revokesBefore) return { batch, parsed };
+    const held = (message: RawMessage) => (this.lastRevoked.get(partitionKey(message)) ?? 0) <= revokesBefore;
     if (batch.every(held)) return { batch, parsed };
     this.options.logger.info({ dropped: batch.filter((message) => !held(message)).length }, "messages of partitions revoked since their batch was taken are left to their owner");
     return {
