@@ -1,4 +1,4 @@
-import { ptr, type Pointer } from "bun:ffi";
+import { ptr, type Pointer } from "../runtime/native.ts";
 import { ConfigError } from "../errors.ts";
 import { RD_KAFKA_CONF_OK } from "./ffi.ts";
 import { cstr, librdkafka, readCString } from "./library.ts";

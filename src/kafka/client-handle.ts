@@ -1,4 +1,4 @@
-import { ptr, read, type Pointer } from "bun:ffi";
+import { ptr, read, type Pointer } from "../runtime/native.ts";
 import type { Logger } from "../log.ts";
 import { buildConf, type KafkaProperties } from "./client-config.ts";
 import { RD_KAFKA_EVENT_ERROR, RD_KAFKA_EVENT_LOG, RD_KAFKA_EVENT_STATS } from "./ffi.ts";

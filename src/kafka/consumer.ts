@@ -1,4 +1,4 @@
-import { ptr, type Pointer } from "bun:ffi";
+import { ptr, type Pointer } from "../runtime/native.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import type { KafkaProperties } from "./client-config.ts";
 import { CommonEvents, createHandle } from "./client-handle.ts";

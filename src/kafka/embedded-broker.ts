@@ -1,4 +1,4 @@
-import { ptr, type Pointer } from "bun:ffi";
+import { ptr, type Pointer } from "../runtime/native.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { RD_KAFKA_PRODUCER, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS } from "./ffi.ts";
 import { createHandle } from "./client-handle.ts";

@@ -1,4 +1,4 @@
-import { ptr, type Pointer } from "bun:ffi";
+import { ptr, type Pointer } from "../runtime/native.ts";
 import { cstr, librdkafka } from "./library.ts";
 import type { TopicPartition } from "./partition-list.ts";
 

@@ -1,7 +1,7 @@
 // The raw librdkafka symbol table. C names stay verbatim here and nowhere else; the rest of src/kafka
 // wraps them in typed classes. Only the event API is used (rd_kafka_queue_poll and rd_kafka_event_*), so
 // librdkafka never calls into JavaScript: every result is pulled by the JS thread.
-import { dlopen, type CString, type Pointer } from "bun:ffi";
+import { dlopen, type NativeFunctions } from "../runtime/native.ts";
 
 const [ptr, cstring, i32, i64, u64, u16, none] = ["ptr", "cstring", "i32", "i64", "u64", "u16", "void"] as const;
 
@@ -126,24 +126,10 @@ export const symbols = {
   rd_kafka_mock_topic_create: { args: [ptr, ptr, i32, i32], returns: i32 },
 } as const;
 
-// Our own mapping from the table to TypeScript: pointers may be null, size_t/int64 results are bigints.
-type Returns = {
-  ptr: Pointer | null;
-  cstring: CString;
-  i32: number;
-  u16: number;
-  i64: bigint;
-  u64: bigint;
-  void: void;
-};
-type Argument = Pointer | number | bigint | null;
-export type Librdkafka = {
-  [Name in keyof typeof symbols]: (...args: Argument[]) => Returns[(typeof symbols)[Name]["returns"]];
-};
+export type Librdkafka = NativeFunctions<typeof symbols>;
 
 export function openLibrdkafka(path: string): { symbols: Librdkafka; close(): void } {
-  const library = dlopen(path, symbols);
-  return { symbols: library.symbols as unknown as Librdkafka, close: () => library.close() };
+  return dlopen(path, symbols);
 }
 
 /** The few libc calls the wrappers need: a socket pair for queue wake-ups, and bulk copies. */
@@ -155,12 +141,10 @@ export const libcSymbols = {
   malloc: { args: [u64], returns: ptr },
 } as const;
 
-export type Libc = {
-  [Name in keyof typeof libcSymbols]: (...args: Argument[]) => Returns[(typeof libcSymbols)[Name]["returns"]];
-};
+export type Libc = NativeFunctions<typeof libcSymbols>;
 
 export function openLibc(path: string): Libc {
-  return dlopen(path, libcSymbols).symbols as unknown as Libc;
+  return dlopen(path, libcSymbols).symbols;
 }
 
 export const AF_UNIX = 1;

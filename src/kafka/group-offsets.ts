@@ -1,4 +1,4 @@
-import { ptr, read, type Pointer } from "bun:ffi";
+import { ptr, read, type Pointer } from "../runtime/native.ts";
 import { RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT } from "./ffi.ts";
 import { KafkaError } from "./errors.ts";
 import { cstr, errorFromCode, librdkafka } from "./library.ts";

@@ -1,4 +1,4 @@
-import { CString, type Pointer } from "bun:ffi";
+import { cString, type Pointer } from "../runtime/native.ts";
 import { openLibc, openLibrdkafka, type Libc, type Librdkafka } from "./ffi.ts";
 import { KafkaError } from "./errors.ts";
 
@@ -64,7 +64,7 @@ export function cstr(text: string): Uint8Array {
 }
 
 export function readCString(pointer: Pointer | null | number): string {
-  return pointer ? new CString(pointer as Pointer).toString() : "";
+  return pointer ? cString(pointer) : "";
 }
 
 /** Turns an rd_kafka_error_t* into a KafkaError and frees it; null means success. */

@@ -1,4 +1,4 @@
-import { ptr, read, type Pointer } from "bun:ffi";
+import { ptr, read, type Pointer } from "../runtime/native.ts";
 import { MESSAGE, MSG_PRIVATE, MSG_PRIVATE_VERSION } from "./ffi.ts";
 import { libc, librdkafka, readCString } from "./library.ts";
 import { MAX_POOLED_BYTES, NativeCopier } from "./native-copier.ts";

@@ -1,4 +1,4 @@
-import { ptr, type Pointer } from "bun:ffi";
+import { ptr, type Pointer } from "../runtime/native.ts";
 import {
   RD_KAFKA_VTYPE_HEADER,
   RD_KAFKA_VTYPE_KEY,

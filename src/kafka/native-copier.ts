@@ -1,4 +1,4 @@
-import { ptr, toArrayBuffer, type Pointer } from "bun:ffi";
+import { ptr, toArrayBuffer, type Pointer } from "../runtime/native.ts";
 import { libc } from "./library.ts";
 
 const CHUNK_BYTES = 128 * 1024;

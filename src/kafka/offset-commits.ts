@@ -1,4 +1,4 @@
-import type { Pointer } from "bun:ffi";
+import type { Pointer } from "../runtime/native.ts";
 import { RD_KAFKA_RESP_ERR__NO_OFFSET } from "./ffi.ts";
 import type { KafkaError } from "./errors.ts";
 import { errorFromCode, librdkafka } from "./library.ts";

@@ -1,4 +1,4 @@
-import { ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { ptr, read, toArrayBuffer, type Pointer } from "../runtime/native.ts";
 import { KafkaError } from "./errors.ts";
 import { PARTITION, PARTITION_LIST } from "./ffi.ts";
 import { cstr, libc, librdkafka, readCString } from "./library.ts";

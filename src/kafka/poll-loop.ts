@@ -1,4 +1,4 @@
-import type { Pointer } from "bun:ffi";
+import type { Pointer } from "../runtime/native.ts";
 import { QueueWakeup } from "./queue-wakeup.ts";
 
 export interface PollTurn {

@@ -1,4 +1,4 @@
-import { ptr, read, type Pointer } from "bun:ffi";
+import { ptr, read, type Pointer } from "../runtime/native.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { producerProperties, type KafkaProperties } from "./client-config.ts";
 import { CommonEvents, createHandle } from "./client-handle.ts";

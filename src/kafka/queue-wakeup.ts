@@ -1,5 +1,5 @@
-import { ptr, type Pointer } from "bun:ffi";
-import type { Socket } from "bun";
+import { ptr, type Pointer } from "../runtime/native.ts";
+import { watchFd, type WatchedFd } from "../runtime/fd-watch.ts";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from "./ffi.ts";
 import { libc, librdkafka } from "./library.ts";
 
@@ -8,16 +8,15 @@ const payload = new Uint8Array([1]);
 /**
  * Lets librdkafka say "this queue has work" without calling into JavaScript. With
  * rd_kafka_queue_io_event_enable a queue writes one byte to a socket when it turns non-empty (once until the
- * queue is polled again, which re-arms it); Bun watches the other end of the socket pair on its own event
+ * queue is polled again, which re-arms it); the runtime watches the other end of the socket pair on its own event
  * loop (epoll), and the data handler runs on the JS thread like any socket's. A poll loop can then sleep
  * until there is work: low latency without busy polling, and no CPU while idle.
  *
- * A socket pair rather than a pipe because Bun adopts a socket fd (`Bun.connect({ fd })`) with ref/unref,
- * so an idle client does not keep the process alive; a pipe read through Bun.file(fd).stream() cannot be
- * unref'd.
+ * A socket pair rather than a pipe because both runtimes adopt a socket fd with ref/unref (see
+ * runtime/fd-watch.ts), so an idle client does not keep the process alive.
  */
 export class QueueWakeup {
-  private socket: Socket<unknown> | undefined;
+  private socket: WatchedFd | undefined;
   private readonly queues = new Set<Pointer>();
   private referenced = false;
   private closed = false;
@@ -27,16 +26,14 @@ export class QueueWakeup {
     private readonly theirs: number,
     onWake: () => void,
   ) {
-    // Bun.connect adopts an fd (FdSocketOptions), though its typed overloads only name host and unix.
     // Should the socket fail, the loop falls back to polling on timers rather than waiting for nothing.
     const lost = () => {
       this.socket = undefined;
       onWake();
     };
-    const options = { fd: ours, socket: { data: () => onWake(), error: lost, close: lost } };
-    Bun.connect(options as unknown as Parameters<typeof Bun.connect>[0]).then(
+    watchFd(ours, { data: () => onWake(), lost }).then(
       (socket) => {
-        if (this.closed) return socket.terminate();
+        if (this.closed) return socket.close();
         this.socket = socket;
         if (!this.referenced) socket.unref();
         // The loop polled on timers until now; one turn covers whatever arrived meanwhile.
@@ -55,7 +52,7 @@ export class QueueWakeup {
     return new QueueWakeup(fds[0]!, fds[1]!, onWake);
   }
 
-  /** True once Bun watches the socket: only then may a loop sleep without a timer. */
+  /** True once the event loop watches the socket: only then may a loop sleep without a timer. */
   get ready(): boolean {
     return this.socket !== undefined;
   }
@@ -83,7 +80,7 @@ export class QueueWakeup {
     for (const queue of this.queues) lib.rd_kafka_queue_io_event_enable(queue, -1, null, 0);
     this.queues.clear();
     libc()?.close(this.theirs);
-    // Not yet adopted: the connect callback above terminates it.
-    this.socket?.terminate();
+    // Not yet adopted: the adoption callback above closes it.
+    this.socket?.close();
   }
 }
