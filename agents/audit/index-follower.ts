@@ -17,6 +17,8 @@ const CLOSE_TIMEOUT_MS = 2_000;
  */
 export class IndexFollower {
   private worker: Worker | undefined;
+  /** Messages for the worker until it says it is ready (index-worker.ts says why). */
+  private unsent: ToIndexWorker[] | undefined;
   private closed: Promise<void> | undefined;
   private whenClosed: (() => void) | undefined;
 
@@ -49,18 +51,26 @@ export class IndexFollower {
 
   private send(message: ToIndexWorker): void {
     if (!this.worker) {
-      this.worker = new Worker(workerEntryUrl(new URL("./index-worker.ts", import.meta.url), "agents/audit/index-worker.js"));
+      // A module worker: the only kind Deno runs.
+      const entry = workerEntryUrl(new URL("./index-worker.ts", import.meta.url), "agents/audit/index-worker.js");
+      this.worker = new Worker(entry, { type: "module" });
       // The index is a convenience beside the log: it must never keep a stopped process alive.
       this.worker.unref();
       this.worker.addEventListener("message", (event: MessageEvent<FromIndexWorker>) => this.heard(event.data));
       this.worker.addEventListener("error", (event) => this.logger.warn({ reason: event.message }, "trace index worker failed; the audit log is unaffected"));
-      this.worker.postMessage({ kind: "start", dir: this.dir } satisfies ToIndexWorker);
+      this.unsent = [{ kind: "start", dir: this.dir }];
     }
-    this.worker.postMessage(message);
+    if (!this.unsent) return this.worker.postMessage(message);
+    // The worker indexes up to the latest sizes it was sent: an earlier follow still waiting adds nothing.
+    if (message.kind === "follow") this.unsent = this.unsent.filter((waiting) => waiting.kind !== "follow");
+    this.unsent.push(message);
   }
 
   private heard(message: FromIndexWorker): void {
-    if (message.kind === "closed") this.whenClosed?.();
+    if (message.kind === "ready") {
+      for (const waiting of this.unsent?.splice(0) ?? []) this.worker?.postMessage(waiting);
+      this.unsent = undefined;
+    } else if (message.kind === "closed") this.whenClosed?.();
     else this.logger[message.level](message.fields, message.msg);
   }
 

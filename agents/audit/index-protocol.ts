@@ -6,5 +6,7 @@ export type ToIndexWorker =
   | { kind: "close" };
 
 export type FromIndexWorker =
+  /** The worker listens: sent once its modules have loaded. */
+  | { kind: "ready" }
   | { kind: "log"; level: "info" | "warn"; msg: string; fields: Record<string, string | number> }
   | { kind: "closed" };

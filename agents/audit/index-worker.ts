@@ -66,3 +66,7 @@ self.addEventListener("message", (event: MessageEvent<ToIndexWorker>) => {
       return;
   }
 });
+
+// Bun drops what is posted to a worker before its modules have loaded, which takes a while here: the index's
+// modules wait (top-level await) for the runtime's adapters. The follower holds its messages until this.
+say({ kind: "ready" });

@@ -23,7 +23,9 @@ export async function startTracing(config: TracingConfig, logger: Logger): Promi
     import("./sampling.ts"),
     import("./span-queue.ts"),
   ]);
-  const worker = new Worker(workerEntryUrl(new URL("./export-worker.ts", import.meta.url), "src/telemetry/export-worker.js"));
+  // A module worker: the only kind Deno runs.
+  const entry = workerEntryUrl(new URL("./export-worker.ts", import.meta.url), "src/telemetry/export-worker.js");
+  const worker = new Worker(entry, { type: "module" });
   const start: ToExportWorker = { kind: "start", config: { ...config, export: target }, version: packageJson.version };
   worker.postMessage(start);
   const queue = new SpanQueue(worker, {
