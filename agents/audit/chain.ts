@@ -19,6 +19,7 @@
  * The chain shows a changed, removed or reordered line, not a rewrite of the whole tail with fresh hashes:
  * that needs the latest hash kept elsewhere (the agent logs it at start-up).
  */
+import { createSha256 } from "../../src/runtime/hashing.ts";
 
 export const GENESIS = "0".repeat(64);
 
@@ -43,7 +44,7 @@ export function formatRecord(loggedAt: string, eventJson: string): string {
 }
 
 export function chainHash(prev: string, record: string | Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(`${prev}\n`).update(record).digest("hex");
+  return createSha256().update(`${prev}\n`).update(record).digest("hex");
 }
 
 /** The line for a record, without its "\n". */

@@ -1,3 +1,4 @@
+import { sha256Into } from "../../src/runtime/hashing.ts";
 import { GENESIS } from "./chain.ts";
 
 const HEX = new TextEncoder().encode("0123456789abcdef");
@@ -67,7 +68,7 @@ export class AuditLineEncoder {
     buffer.set(event, at);
     at += event.length;
     buffer[at++] = 0x7d; // "}"
-    Bun.SHA256.hash(buffer.subarray(start, at), this.digest);
+    sha256Into(buffer.subarray(start, at), this.digest);
     // The line is the record without its "}", moved over the scratch prefix, then the chain's tail.
     buffer.copyWithin(start, recordStart, at - 1);
     at = start + (at - 1 - recordStart);

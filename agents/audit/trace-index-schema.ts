@@ -1,4 +1,5 @@
-import type { Database } from "bun:sqlite";
+import { wyhash53 } from "../../src/runtime/hashing.ts";
+import type { Database } from "../../src/runtime/sqlite.ts";
 
 /*
  * The trace index: an embedded SQLite file beside the log, `trace-index.sqlite`. The log stays the only
@@ -43,22 +44,22 @@ const TABLES = [
 /** Creates the tables, or empties an index of another version or that no longer matches its log. */
 export function prepareSchema(db: Database, reset: boolean): void {
   db.transaction(() => {
-    const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+    const version = db.prepare<{ user_version: number }>("PRAGMA user_version").get()!.user_version;
     if (reset || (version !== SCHEMA_VERSION && version !== 0)) {
       // DROP, not DELETE: freeing a table's pages is far quicker than deleting its ten million rows one by one.
-      for (const table of ["files", "correlations", "lines", "names"]) db.run(`DROP TABLE IF EXISTS ${table}`);
+      for (const table of ["files", "correlations", "lines", "names"]) db.exec(`DROP TABLE IF EXISTS ${table}`);
     }
-    for (const sql of TABLES) db.run(sql);
-    db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    for (const sql of TABLES) db.exec(sql);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
 
 /** The id's key in `names`: 53 bits of wyhash, so it stays a plain JavaScript number. */
 export function keyOf(id: string): number {
-  return Number(Bun.hash.wyhash(id) >> 11n);
+  return wyhash53(id);
 }
 
 /** What `files.tail_hash` holds for a line's bytes. */
 export function tailHash(bytes: Uint8Array): number {
-  return Number(Bun.hash.wyhash(bytes) >> 11n);
+  return wyhash53(bytes);
 }

@@ -1,5 +1,5 @@
-import type { Database } from "bun:sqlite";
 import { fstatSync, readSync } from "node:fs";
+import type { Database } from "../../src/runtime/sqlite.ts";
 import { indexedLine, type IndexedLine } from "./indexed-line.ts";
 import { keyOf, tailHash } from "./trace-index-schema.ts";
 
@@ -38,18 +38,24 @@ export class IndexWriter {
   private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 
   constructor(private readonly db: Database) {
-    this.fileRow = db.query<FileRow, [string]>("SELECT file, indexed FROM files WHERE name = ?");
-    this.insertFile = db.query("INSERT INTO files (name, indexed, tail_at, tail_hash) VALUES (?, 0, 0, 0)");
-    this.setProgress = db.query("UPDATE files SET indexed = ?, tail_at = ?, tail_hash = ? WHERE file = ?");
-    this.correlationRow = db.query<CorrelationRow, [string]>(
+    this.fileRow = db.prepare<FileRow, [string]>("SELECT file, indexed FROM files WHERE name = ?");
+    this.insertFile = db.prepare<unknown, [string]>("INSERT INTO files (name, indexed, tail_at, tail_hash) VALUES (?, 0, 0, 0)");
+    this.setProgress = db.prepare<unknown, [number, number, number, number]>(
+      "UPDATE files SET indexed = ?, tail_at = ?, tail_hash = ? WHERE file = ?",
+    );
+    this.correlationRow = db.prepare<CorrelationRow, [string]>(
       "SELECT id, first_at AS firstAt, last_at AS lastAt, events, failures, title FROM correlations WHERE correlation_id = ?",
     );
-    this.insertCorrelation = db.query(
+    this.insertCorrelation = db.prepare<unknown, [string, string, string]>(
       "INSERT INTO correlations (correlation_id, first_at, last_at, events, failures, title) VALUES (?, ?, ?, 0, 0, NULL)",
     );
-    this.updateCorrelation = db.query("UPDATE correlations SET first_at = ?, last_at = ?, events = ?, failures = ?, title = ? WHERE id = ?");
-    this.insertLine = db.query("INSERT OR IGNORE INTO lines (correlation, file, offset, length) VALUES (?, ?, ?, ?)");
-    this.insertName = db.query("INSERT OR IGNORE INTO names (key, correlation) VALUES (?, ?)");
+    this.updateCorrelation = db.prepare<unknown, [string, string, number, number, string | null, number]>(
+      "UPDATE correlations SET first_at = ?, last_at = ?, events = ?, failures = ?, title = ? WHERE id = ?",
+    );
+    this.insertLine = db.prepare<unknown, [number, number, number, number]>(
+      "INSERT OR IGNORE INTO lines (correlation, file, offset, length) VALUES (?, ?, ?, ?)",
+    );
+    this.insertName = db.prepare<unknown, [number, number]>("INSERT OR IGNORE INTO names (key, correlation) VALUES (?, ?)");
   }
 
   /**

@@ -1,8 +1,8 @@
-import { Database } from "bun:sqlite";
 import { chmodSync, closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DiskError } from "../../src/errors.ts";
 import { AGENT_CORRELATION_PREFIX } from "../../src/events/index.ts";
+import { openDatabase, type Database } from "../../src/runtime/sqlite.ts";
 import type { TracedEvent } from "../../src/trace/causation-tree.ts";
 import { AuditLogError } from "./errors.ts";
 import { listAuditFilesSync } from "./files.ts";
@@ -52,16 +52,16 @@ export class TraceIndex {
   ) {
     prepareSchema(db, false);
     this.writer = new IndexWriter(db);
-    this.correlationsOf = db.query<{ correlation: number; correlation_id: string }, [number]>(
+    this.correlationsOf = db.prepare<{ correlation: number; correlation_id: string }, [number]>(
       "SELECT n.correlation, c.correlation_id FROM names n JOIN correlations c ON c.id = n.correlation WHERE n.key = ?",
     );
-    this.linesOf = db.query<{ file: number; offset: number; length: number }, [number]>(
+    this.linesOf = db.prepare<{ file: number; offset: number; length: number }, [number]>(
       "SELECT file, offset, length FROM lines WHERE correlation = ?",
     );
-    this.fileNames = db.query<{ file: number; name: string }, []>("SELECT file, name FROM files");
+    this.fileNames = db.prepare<{ file: number; name: string }>("SELECT file, name FROM files");
     // Walks correlations_by_last_at newest first; an agent's own story (registration, heartbeats) is one
     // correlation per agent, so skipping them costs at most one row per agent.
-    this.recentRows = db.query<Record<string, string | number | null>, [number, number]>(
+    this.recentRows = db.prepare<Record<string, string | number | null>, [number, number]>(
       `SELECT correlation_id, first_at, last_at, events, failures, title FROM correlations
        WHERE (?1 = 1) = (correlation_id LIKE '${AGENT_CORRELATION_PREFIX}%') ORDER BY last_at DESC LIMIT ?2`,
     );
@@ -74,13 +74,13 @@ export class TraceIndex {
     const created = !existsSync(path);
     let db: Database | undefined;
     try {
-      db = new Database(path, { create: true, strict: true });
+      db = openDatabase(path);
       if (created) chmodSync(path, FILE_MODE);
-      db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      db.run("PRAGMA journal_mode = WAL");
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec("PRAGMA journal_mode = WAL");
       // The index can be rebuilt from the log: a transaction lost to a power cut is indexed again.
-      db.run("PRAGMA synchronous = NORMAL");
-      db.run("PRAGMA cache_size = -65536");
+      db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA cache_size = -65536");
       return new TraceIndex(auditDir, db);
     } catch (error) {
       db?.close();
@@ -151,7 +151,7 @@ export class TraceIndex {
 
   /** False when a file the index read is gone, shorter, or holds other bytes where its last indexed line was. */
   private matchesLog(): boolean {
-    const rows = this.db.query<{ name: string; indexed: number; tail_at: number; tail_hash: number }, []>(
+    const rows = this.db.prepare<{ name: string; indexed: number; tail_at: number; tail_hash: number }>(
       "SELECT name, indexed, tail_at, tail_hash FROM files",
     ).all();
     for (const row of rows) {

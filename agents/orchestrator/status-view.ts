@@ -1,10 +1,10 @@
-import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiskWatch } from "../../src/disk-watch.ts";
 import { AGENT_RESULTS, AGENT_TASKS, TASK_EVENTS, type DomainEvent } from "../../src/events/index.ts";
 import { headerText } from "../../src/kafka/message-decoder.ts";
 import type { Logger } from "../../src/log.ts";
+import { openDatabase, type Database } from "../../src/runtime/sqlite.ts";
 import type { BatchAgent } from "../../src/transport/agent.ts";
 import type { Delivery, HandlerFailure } from "../../src/transport/types.ts";
 import { nextStatus, subjectOf, type TaskStatus } from "./task-status.ts";
@@ -54,36 +54,42 @@ export class StatusView {
   constructor(path: string, logger: Logger) {
     this.disk = new DiskWatch(path, logger);
     mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { create: true, strict: true });
-    this.db.run("PRAGMA journal_mode = WAL");
+    this.db = openDatabase(path);
+    this.db.exec("PRAGMA journal_mode = WAL");
     // NORMAL: a batch written survives the process dying; a machine crash can lose the last ones, which the
     // group's committed offset then reads again.
-    this.db.run("PRAGMA synchronous = NORMAL");
+    this.db.exec("PRAGMA synchronous = NORMAL");
     // The events table outgrows SQLite's default 2 MiB page cache within minutes at a thousand tasks a second.
-    this.db.run("PRAGMA cache_size = -32768");
-    this.db.run("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    this.db.run("CREATE TABLE IF NOT EXISTS tasks (task_id TEXT PRIMARY KEY, workflow_id TEXT, finished_ms INTEGER, doc TEXT NOT NULL)");
-    this.db.run("CREATE INDEX IF NOT EXISTS tasks_workflow ON tasks (workflow_id) WHERE workflow_id IS NOT NULL");
-    this.db.run("CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE finished_ms IS NOT NULL");
+    this.db.exec("PRAGMA cache_size = -32768");
+    this.db.exec("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.db.exec("CREATE TABLE IF NOT EXISTS tasks (task_id TEXT PRIMARY KEY, workflow_id TEXT, finished_ms INTEGER, doc TEXT NOT NULL)");
+    this.db.exec("CREATE INDEX IF NOT EXISTS tasks_workflow ON tasks (workflow_id) WHERE workflow_id IS NOT NULL");
+    this.db.exec("CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE finished_ms IS NOT NULL");
     // Keyed by task then event, without a rowid: one B-tree to insert into per event, where a rowid table with
     // a unique index and a subject index took three.
-    this.db.run(
+    this.db.exec(
       "CREATE TABLE IF NOT EXISTS task_events (subject TEXT NOT NULL, event_id TEXT NOT NULL, occurred_at TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (subject, event_id)) WITHOUT ROWID",
     );
-    this.db.run("INSERT OR IGNORE INTO meta (name, value) VALUES ('group', ?)", [`orchestrator-view-${crypto.randomUUID().slice(0, 8)}`]);
-    const group = this.db.query<{ value: string }, []>("SELECT value FROM meta WHERE name = 'group'").get()!.value;
+    this.db
+      .prepare<unknown, [string]>("INSERT OR IGNORE INTO meta (name, value) VALUES ('group', ?)")
+      .run(`orchestrator-view-${crypto.randomUUID().slice(0, 8)}`);
+    const group = this.db.prepare<{ value: string }>("SELECT value FROM meta WHERE name = 'group'").get()!.value;
 
-    this.selectTask = this.db.query<{ doc: string }, [string]>("SELECT doc FROM tasks WHERE task_id = ?");
-    this.upsertTask = this.db.query(
+    this.selectTask = this.db.prepare<{ doc: string }, [string]>("SELECT doc FROM tasks WHERE task_id = ?");
+    this.upsertTask = this.db.prepare<unknown, [string, string | null, number | null, string]>(
       "INSERT INTO tasks (task_id, workflow_id, finished_ms, doc) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (task_id) DO UPDATE SET workflow_id = ?2, finished_ms = ?3, doc = ?4",
     );
-    this.insertEvent = this.db.query("INSERT OR IGNORE INTO task_events (subject, event_id, occurred_at, seq, doc) VALUES (?, ?, ?, ?, ?)");
-    this.selectEvents = this.db.query<{ doc: string }, [string]>("SELECT doc FROM task_events WHERE subject = ? ORDER BY occurred_at, seq");
-    this.selectSteps = this.db.query<{ doc: string }, [string]>("SELECT doc FROM tasks WHERE workflow_id = ? AND task_id != workflow_id");
+    this.insertEvent = this.db.prepare<unknown, [string, string, string, number, string]>(
+      "INSERT OR IGNORE INTO task_events (subject, event_id, occurred_at, seq, doc) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.selectEvents = this.db.prepare<{ doc: string }, [string]>(
+      "SELECT doc FROM task_events WHERE subject = ? ORDER BY occurred_at, seq",
+    );
+    this.selectSteps = this.db.prepare<{ doc: string }, [string]>("SELECT doc FROM tasks WHERE workflow_id = ? AND task_id != workflow_id");
     this.writeBatch = this.db.transaction((deliveries: Delivery[]) => this.write(deliveries));
 
-    const pruneTask = this.db.query("DELETE FROM tasks WHERE finished_ms < ?");
-    const pruneEvents = this.db.query("DELETE FROM task_events WHERE subject NOT IN (SELECT task_id FROM tasks)");
+    const pruneTask = this.db.prepare<unknown, [number]>("DELETE FROM tasks WHERE finished_ms < ?");
+    const pruneEvents = this.db.prepare("DELETE FROM task_events WHERE subject NOT IN (SELECT task_id FROM tasks)");
     const prune = () => {
       try {
         const changes = this.disk.run(() => pruneTask.run(Date.now() - KEEP_MS)).changes;

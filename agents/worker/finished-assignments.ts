@@ -1,9 +1,9 @@
-import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiskWatch } from "../../src/disk-watch.ts";
 import type { EventEnvelope } from "../../src/events/index.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
+import { openDatabase, type Database } from "../../src/runtime/sqlite.ts";
 
 /** Kept this long: redelivery happens within the topics' retention, seven days by default. */
 const KEEP_MS = 7 * 24 * 60 * 60 * 1000;
@@ -26,19 +26,21 @@ export class FinishedAssignments {
   constructor(private readonly path: string, logger: Logger = silentLogger) {
     this.disk = new DiskWatch(path, logger);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { create: true, strict: true });
-    this.db.run("PRAGMA journal_mode = WAL");
+    this.db = openDatabase(path);
+    this.db.exec("PRAGMA journal_mode = WAL");
     // NORMAL, not FULL: a row survives the process dying (it is in the OS's cache); only a machine crash can
     // lose the last ones, and then the task runs again, which a worker's effects allow (at least once). An
     // fsync per task cost more than the task itself at thousands a second.
-    this.db.run("PRAGMA synchronous = NORMAL");
+    this.db.exec("PRAGMA synchronous = NORMAL");
     // A rowid table with the key in an index of its own: rows of a kilobyte in a WITHOUT ROWID b-tree made
     // every insert and lookup several times dearer (few rows per page).
-    this.db.run("CREATE TABLE IF NOT EXISTS finished_facts (key TEXT NOT NULL UNIQUE, facts TEXT NOT NULL, done_at INTEGER NOT NULL)");
-    this.db.run("CREATE INDEX IF NOT EXISTS finished_facts_done_at ON finished_facts (done_at)");
-    this.select = this.db.query<{ facts: string }, [string]>("SELECT facts FROM finished_facts WHERE key = ?");
-    this.insert = this.db.query("INSERT OR REPLACE INTO finished_facts (key, facts, done_at) VALUES (?, ?, ?)");
-    this.prune = this.db.query("DELETE FROM finished_facts WHERE done_at < ?");
+    this.db.exec("CREATE TABLE IF NOT EXISTS finished_facts (key TEXT NOT NULL UNIQUE, facts TEXT NOT NULL, done_at INTEGER NOT NULL)");
+    this.db.exec("CREATE INDEX IF NOT EXISTS finished_facts_done_at ON finished_facts (done_at)");
+    this.select = this.db.prepare<{ facts: string }, [string]>("SELECT facts FROM finished_facts WHERE key = ?");
+    this.insert = this.db.prepare<unknown, [string, string, number]>(
+      "INSERT OR REPLACE INTO finished_facts (key, facts, done_at) VALUES (?, ?, ?)",
+    );
+    this.prune = this.db.prepare<unknown, [number]>("DELETE FROM finished_facts WHERE done_at < ?");
     this.insertAll = this.db.transaction((rows: ReadonlyArray<readonly [string, string, number]>) => {
       for (const [key, facts, doneAt] of rows) this.insert.run(key, facts, doneAt);
     });

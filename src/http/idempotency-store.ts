@@ -1,8 +1,8 @@
-import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiskWatch } from "../disk-watch.ts";
 import { silentLogger, type Logger } from "../log.ts";
+import { openDatabase, type Database } from "../runtime/sqlite.ts";
 
 export interface StoredAnswer {
   status: number;
@@ -39,18 +39,20 @@ export class IdempotencyStore {
   constructor(path: string, private readonly now: () => number = Date.now, logger: Logger = silentLogger) {
     this.disk = new DiskWatch(path, logger);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { create: true, strict: true });
-    this.db.run("PRAGMA journal_mode = WAL");
-    this.db.run(`CREATE TABLE IF NOT EXISTS idempotency (
+    this.db = openDatabase(path);
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec(`CREATE TABLE IF NOT EXISTS idempotency (
       key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, status INTEGER, body TEXT, created_at INTEGER NOT NULL
     ) WITHOUT ROWID`);
-    this.selectQuery = this.db.query<{ body_hash: string; status: number | null; body: string | null; created_at: number }, [string]>(
+    this.selectQuery = this.db.prepare<{ body_hash: string; status: number | null; body: string | null; created_at: number }, [string]>(
       "SELECT body_hash, status, body, created_at FROM idempotency WHERE key = ?",
     );
-    this.insertQuery = this.db.query("INSERT OR REPLACE INTO idempotency (key, body_hash, created_at) VALUES (?, ?, ?)");
-    this.completeQuery = this.db.query("UPDATE idempotency SET status = ?, body = ? WHERE key = ?");
-    this.removeQuery = this.db.query("DELETE FROM idempotency WHERE key = ? AND status IS NULL");
-    this.expireQuery = this.db.query("DELETE FROM idempotency WHERE created_at < ?");
+    this.insertQuery = this.db.prepare<unknown, [string, string, number]>(
+      "INSERT OR REPLACE INTO idempotency (key, body_hash, created_at) VALUES (?, ?, ?)",
+    );
+    this.completeQuery = this.db.prepare<unknown, [number, string, string]>("UPDATE idempotency SET status = ?, body = ? WHERE key = ?");
+    this.removeQuery = this.db.prepare<unknown, [string]>("DELETE FROM idempotency WHERE key = ? AND status IS NULL");
+    this.expireQuery = this.db.prepare<unknown, [number]>("DELETE FROM idempotency WHERE created_at < ?");
   }
 
   /** What the disk refused last, for readiness; undefined once writes succeed. */

@@ -1,7 +1,7 @@
-import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiskError } from "../errors.ts";
+import { openDatabase, type Database } from "../runtime/sqlite.ts";
 
 /**
  * Side effects already done, by key (an event_id, or event_id + step), in an embedded SQLite file. A row is
@@ -22,14 +22,14 @@ export class ProcessedEvents {
 
   constructor(private readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { create: true, strict: true });
-    this.db.run("PRAGMA journal_mode = WAL");
+    this.db = openDatabase(path);
+    this.db.exec("PRAGMA journal_mode = WAL");
     // FULL: the row must be on disk before the offset commit that makes redelivery impossible to notice.
-    this.db.run("PRAGMA synchronous = FULL");
-    this.db.run("CREATE TABLE IF NOT EXISTS processed (key TEXT PRIMARY KEY, done_at INTEGER NOT NULL) WITHOUT ROWID");
-    this.doneAtQuery = this.db.query<{ done_at: number }, [string]>("SELECT done_at FROM processed WHERE key = ?");
-    this.insert = this.db.query("INSERT OR IGNORE INTO processed (key, done_at) VALUES (?, ?)");
-    this.prune = this.db.query("DELETE FROM processed WHERE done_at < ?");
+    this.db.exec("PRAGMA synchronous = FULL");
+    this.db.exec("CREATE TABLE IF NOT EXISTS processed (key TEXT PRIMARY KEY, done_at INTEGER NOT NULL) WITHOUT ROWID");
+    this.doneAtQuery = this.db.prepare<{ done_at: number }, [string]>("SELECT done_at FROM processed WHERE key = ?");
+    this.insert = this.db.prepare<unknown, [string, number]>("INSERT OR IGNORE INTO processed (key, done_at) VALUES (?, ?)");
+    this.prune = this.db.prepare<unknown, [number]>("DELETE FROM processed WHERE done_at < ?");
   }
 
   has(key: string): boolean {
