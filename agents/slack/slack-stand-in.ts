@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, serializeEvent, TASK_EVENTS, type DomainEvent } from "../../src/events/index.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
+import { serve } from "../../src/runtime/http-server.ts";
 import type { Agent } from "../../src/transport/agent.ts";
 import { MemoryPublisher } from "../../src/transport/memory-publisher.ts";
 import type { Delivery } from "../../src/transport/types.ts";
@@ -31,7 +32,7 @@ export async function closeAll(): Promise<void> {
 /** Answers each request with the next scripted reply; the last one repeats. Records what arrived. */
 export function slackStandIn(script: Reply[] = [{ status: 200, body: "ok" }]) {
   const requests: ReceivedRequest[] = [];
-  const server = Bun.serve({
+  const server = serve({
     port: 0,
     hostname: "127.0.0.1",
     async fetch(request) {

@@ -19,6 +19,7 @@ import { consumeLoopFor } from "./consume-loops.ts";
 import type { Publisher } from "../transport/types.ts";
 import { KafkaClients } from "./kafka-clients.ts";
 import { AgentRegistry } from "../registry/agent-registry.ts";
+import { serve } from "../runtime/http-server.ts";
 import { stopProcess, type StopOutcome } from "./stop.ts";
 import { startTracing } from "../telemetry/start-tracing.ts";
 import { TopicSetup } from "./topic-setup.ts";
@@ -138,7 +139,7 @@ export async function startProcess(config: Config, logger: Logger): Promise<Runn
     readiness: () => health.report(),
     routes: instances.flatMap(({ instance }) => instance.routes ?? []),
   });
-  const server = Bun.serve({ hostname: config.http.host, port: config.http.port, fetch: app.fetch });
+  const server = serve({ hostname: config.http.host, port: config.http.port, fetch: app.fetch });
   const url = `http://${config.http.host}:${server.port}`;
   logger.info({ url, roles }, "agent-events running");
   if (broker) announceDevSetup(config, url, logger);

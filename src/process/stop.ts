@@ -1,9 +1,9 @@
-import type { Server } from "bun";
 import { settledBy } from "../deadline.ts";
 import type { EmbeddedBroker } from "../kafka/embedded-broker.ts";
 import type { Producer } from "../kafka/producer.ts";
 import type { Logger } from "../log.ts";
 import type { RoleInstance } from "../roles/role.ts";
+import type { HttpServer } from "../runtime/http-server.ts";
 import type { Agent } from "../transport/agent.ts";
 import type { ConsumeLoop } from "../transport/consume-loop.ts";
 import type { StopResult } from "../transport/subscriber.ts";
@@ -24,7 +24,7 @@ export interface StoppableProcess {
   begun: AbortController;
   graceOver: AbortController;
   topics: TopicSetup;
-  server: Server<unknown>;
+  server: HttpServer;
   agents: ReadonlyArray<{ agent: Agent; loop: ConsumeLoop }>;
   instances: readonly RoleInstance[];
   producers: readonly Producer[];
