@@ -11,6 +11,7 @@ import { librdkafkaVersion, useLibrdkafka } from "./kafka/library.ts";
 import { createLogger } from "./log.ts";
 import { startProcess } from "./process/start.ts";
 import { ROLE_TABLE, ROLES_IN_ALL, type RoleName } from "./roles/table.ts";
+import { runtimeVersion } from "./runtime/which.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 const EXIT_USAGE = 2;
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   }
   useLibrdkafka(librdkafkaPathFromEnv(process.env) ?? embeddedLibrdkafkaPath);
   if (values.version) {
-    console.log(`agent-events ${packageJson.version} (librdkafka ${librdkafkaVersion()}, bun ${Bun.version})`);
+    console.log(`agent-events ${packageJson.version} (librdkafka ${librdkafkaVersion()}, ${runtimeVersion})`);
     return 0;
   }
   if (positionals[0] === "audit" && positionals[1] === "verify" && positionals.length === 3) {
@@ -133,4 +134,4 @@ async function main(argv: string[]): Promise<number> {
   return clean ? 0 : 1;
 }
 
-process.exit(await main(Bun.argv.slice(2)));
+process.exit(await main(process.argv.slice(2)));

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../../src/config.ts";
 import { TASK_EVENTS } from "../../src/events/index.ts";
 import type { Logger } from "../../src/log.ts";
+import { abortableSleep } from "../../src/transport/abortable-sleep.ts";
 import type { BatchAgent } from "../../src/transport/agent.ts";
 import { eachEvent } from "../../src/transport/compose.ts";
 import { notificationSent } from "../notification/notification-sent.ts";
@@ -29,7 +30,7 @@ const SOURCE = "slack-agent";
  * Without a webhook URL the messages go to a JSON-lines outbox file instead.
  */
 export function createSlackAgent(options: SlackAgentOptions): BatchAgent {
-  const { slack, publisher, logger, sleep = Bun.sleep } = options;
+  const { slack, publisher, logger, sleep = abortableSleep } = options;
   const processed = new ProcessedEvents(join(options.dataDir, "slack-processed.sqlite"));
   const webhookUrl = slack.webhookUrl;
   // The channel behind a webhook is not known here, so the recipient names where the message went.

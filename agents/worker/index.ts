@@ -12,6 +12,7 @@ import {
 } from "../../src/events/index.ts";
 import type { Logger } from "../../src/log.ts";
 import { HEADERS_ONLY, type Tracer } from "../../src/telemetry/tracer.ts";
+import { abortableSleep } from "../../src/transport/abortable-sleep.ts";
 import type { ParallelAgent } from "../../src/transport/agent.ts";
 import type { Delivery, Publisher, RawMessage } from "../../src/transport/types.ts";
 import { acceptedFact, deregisteredFact, heartbeatFact, outcomeFact, registeredFact, type Reporter } from "./facts.ts";
@@ -204,7 +205,7 @@ export function createWorker(options: WorkerOptions): Worker {
     async close() {
       draining = true;
       if (heartbeat) clearInterval(heartbeat);
-      await Promise.race([publish([deregisteredFact(reporter, "stopped")]).catch(() => {}), Bun.sleep(DEREGISTER_TIMEOUT_MS)]);
+      await Promise.race([publish([deregisteredFact(reporter, "stopped")]).catch(() => {}), abortableSleep(DEREGISTER_TIMEOUT_MS)]);
       finished.close();
     },
   };

@@ -1,3 +1,4 @@
+import { abortableSleep } from "../transport/abortable-sleep.ts";
 import type { FromExportWorker, ToExportWorker } from "./export-protocol.ts";
 import type { SpanRecord } from "./span-record.ts";
 
@@ -80,7 +81,7 @@ export class SpanQueue {
     this.flush();
     const closed = new Promise<void>((resolve) => (this.onClosed = resolve));
     this.post({ kind: "close" });
-    await Promise.race([closed, Bun.sleep(budgetMs)]);
+    await Promise.race([closed, abortableSleep(budgetMs)]);
     this.worker.terminate();
   }
 
