@@ -6,11 +6,11 @@ import { formatVerifyResult, verifyAuditDir } from "../agents/audit/index.ts";
 import { traceCommand } from "../agents/audit/trace-command.ts";
 import { auditLogDirFromEnv, librdkafkaPathFromEnv, loadConfig, ROLES, type Role } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { embeddedLibrdkafkaPath } from "./kafka/embedded-library.ts";
 import { librdkafkaVersion, useLibrdkafka } from "./kafka/library.ts";
 import { createLogger } from "./log.ts";
 import { startProcess } from "./process/start.ts";
 import { ROLE_TABLE, ROLES_IN_ALL, type RoleName } from "./roles/table.ts";
+import { carriedLibrdkafkaPath } from "./runtime/librdkafka-file.ts";
 import { runtimeVersion } from "./runtime/which.ts";
 import packageJson from "../package.json" with { type: "json" };
 
@@ -68,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
     if (outcome.stderr !== undefined) console.error(outcome.stderr);
     return outcome.exitCode;
   }
-  useLibrdkafka(librdkafkaPathFromEnv(process.env) ?? embeddedLibrdkafkaPath);
+  const libraryPath = librdkafkaPathFromEnv(process.env) ?? carriedLibrdkafkaPath;
+  if (libraryPath) useLibrdkafka(libraryPath);
   if (values.version) {
     console.log(`agent-events ${packageJson.version} (librdkafka ${librdkafkaVersion()}, ${runtimeVersion})`);
     return 0;

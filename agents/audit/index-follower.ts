@@ -54,8 +54,9 @@ export class IndexFollower {
       // A module worker: the only kind Deno runs.
       const entry = workerEntryUrl(new URL("./index-worker.ts", import.meta.url), "agents/audit/index-worker.js");
       this.worker = new Worker(entry, { type: "module" });
-      // The index is a convenience beside the log: it must never keep a stopped process alive.
-      this.worker.unref();
+      // The index is a convenience beside the log: it must never keep a stopped process alive. (Deno's workers
+      // have no unref; there main.ts's process.exit ends them.)
+      this.worker.unref?.();
       this.worker.addEventListener("message", (event: MessageEvent<FromIndexWorker>) => this.heard(event.data));
       this.worker.addEventListener("error", (event) => this.logger.warn({ reason: event.message }, "trace index worker failed; the audit log is unaffected"));
       this.unsent = [{ kind: "start", dir: this.dir }];

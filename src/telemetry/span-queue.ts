@@ -3,7 +3,8 @@ import type { FromExportWorker, ToExportWorker } from "./export-protocol.ts";
 import type { SpanRecord } from "./span-record.ts";
 
 /** What the queue needs of the worker (a fake in tests). */
-export type ExportPort = Pick<Worker, "postMessage" | "addEventListener" | "terminate" | "unref">;
+/** A Worker, as much as the queue uses. Deno's workers have no unref; there main.ts's process.exit ends them. */
+export type ExportPort = Pick<Worker, "postMessage" | "addEventListener" | "terminate"> & { unref?(): void };
 
 export interface SpanQueueOptions {
   /** Spans held at most between ending and the worker's taking them; more are dropped and counted. */
@@ -42,7 +43,7 @@ export class SpanQueue {
     });
     worker.addEventListener("error", (event) => options.onError((event as ErrorEvent).error ?? (event as ErrorEvent).message));
     // Neither the worker nor the timer keeps a process alive that has nothing else to do.
-    worker.unref();
+    worker.unref?.();
     this.timer = setInterval(() => this.flush(), options.flushMs);
     this.timer.unref();
   }

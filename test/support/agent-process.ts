@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 
@@ -14,6 +15,38 @@ export function agentEventsBinary(): string {
   return built;
 }
 
+let denoInstalled = false;
+
+/** How a black-box test starts agent-events: the same arguments and environment whichever runs it. */
+export interface Launcher {
+  /** Names the describe block: "the Bun binary" or "Deno from source". */
+  name: string;
+  /** What `--version` names as the runtime, e.g. "bun 1.4.5". */
+  runtime: string;
+  command(): string[];
+}
+
+const pinned = (name: string) => `${name} ${readFileSync(join(ROOT, `.${name}-version`), "utf8").trim()}`;
+
+export const BUN_BINARY: Launcher = { name: "the Bun binary", runtime: pinned("bun"), command: () => [agentEventsBinary()] };
+
+/** scripts/agent-events-deno, with the pinned Deno installed once per test run. */
+export const DENO_FROM_SOURCE: Launcher = {
+  name: "Deno from source",
+  runtime: pinned("deno"),
+  command() {
+    if (!denoInstalled) {
+      const install = Bun.spawnSync(["bash", join(ROOT, "scripts/ensure-deno.sh")], { stderr: "pipe" });
+      if (install.exitCode !== 0) throw new Error(`installing Deno failed:\n${install.stderr.toString()}`);
+      denoInstalled = true;
+    }
+    return ["bash", join(ROOT, "scripts/agent-events-deno")];
+  },
+};
+
+/** The black-box tests run against each. */
+export const LAUNCHERS: readonly Launcher[] = [BUN_BINARY, DENO_FROM_SOURCE];
+
 export interface LogLine {
   level: string;
   msg: string;
@@ -28,8 +61,9 @@ export class AgentProcess {
   readonly process: Subprocess<"ignore", "pipe", "pipe">;
   url = "";
 
-  constructor(args: string[], env: Record<string, string>, options: { cwd?: string; binary?: string } = {}) {
-    this.process = Bun.spawn([options.binary ?? agentEventsBinary(), ...args], {
+  constructor(args: string[], env: Record<string, string>, options: { cwd?: string; binary?: string; launcher?: Launcher } = {}) {
+    const command = options.binary ? [options.binary] : (options.launcher ?? BUN_BINARY).command();
+    this.process = Bun.spawn([...command, ...args], {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HTTP_PORT: "0", LOG_LEVEL: "info", ...env },
       cwd: options.cwd,
       stdin: "ignore",
