@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full test suite from a fresh clone. Installs what is missing, each step cached after the first run:
-# the pinned Bun (npm registry), dependencies, librdkafka (built from source), the Kafka broker jars and
+# the pinned Bun and Deno (npm registry), dependencies, librdkafka (built from source), the Kafka broker jars and
 # Zipkin's server (Maven Central), and Debian's chromium. Then runs every test and ends with a plain
 # "N passed, N failed, N skipped" line.
 set -euo pipefail
@@ -10,6 +10,8 @@ bash scripts/fetch-kafka.sh >/dev/null
 # (Maven Central) and the trace page test's browser (Debian's chromium).
 bash scripts/fetch-zipkin.sh >/dev/null
 bash scripts/ensure-chromium.sh >/dev/null
+# The black-box tests run each role on Deno too (scripts/agent-events-deno).
+bash scripts/ensure-deno.sh >/dev/null
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

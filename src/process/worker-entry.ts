@@ -9,6 +9,6 @@ import { fileURLToPath } from "node:url";
  * it bundles.
  */
 export function workerEntryUrl(source: URL, fromRoot: string): string {
-  if (source.protocol === "file:" && existsSync(fileURLToPath(source))) return source.href;
+  if (source.protocol === "file:" && existsSync(fileURLToPath(source.href))) return source.href;
   return new URL(`./${fromRoot}`, import.meta.url).href;
 }
