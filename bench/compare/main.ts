@@ -12,8 +12,9 @@ import { textTable, type Row } from "./report.ts";
 import { gcLogOption } from "./support/broker-gc.ts";
 import { ContentionMonitor } from "./support/contention.ts";
 import { loadAverage, javaPidsByCommandLine } from "./support/processes.ts";
-import { nodePeer, nodePeerLinger1, oursApi, oursApiLinger5, PEER_TOPICS, pythonConfirmed, pythonSpec, settleDisk, type Paths } from "./systems.ts";
-import { auditRows, measureOurAudit, measurePythonAudit, type AuditResult } from "./workloads/audit.ts";
+import { rewindGroup } from "./support/rewind-group.ts";
+import { bunBinary, deno, denoApi, nodePeer, nodePeerLinger1, oursApi, oursApiLinger5, PEER_TOPICS, pythonConfirmed, pythonSpec, settleDisk, type Paths } from "./systems.ts";
+import { auditRows, measureOurAudit, measurePythonAudit } from "./workloads/audit.ts";
 import { rdkafkaPerformanceProduce } from "./workloads/ceiling.ts";
 import { endToEndRows, measureEndToEnd, type EndToEndResult } from "./workloads/end-to-end.ts";
 import { httpRows, measureHttpSystem, type HttpLoadResult } from "./workloads/http-load.ts";
@@ -56,7 +57,7 @@ mkdirSync(paths.logDir, { recursive: true });
 
 const loadBefore = loadAverage();
 // Taken now, right after run.sh built the binary: others may edit src/ while this runs.
-const software = describeSoftware(paths.node);
+const software = describeSoftware(paths);
 log(`load average before: ${loadBefore}; logs in ${paths.logDir}`);
 const brokerGcLog = join(paths.logDir, "broker-gc.log");
 const cluster = await startKafkaCluster({
@@ -96,7 +97,9 @@ try {
   if (selected.has(4)) {
     await phase("4. idle roles", async () => {
       rows.push(await measurePythonAuditIdle(bootstrap, paths, "bench-python-audit-idle", settings.idleSettleMs + 2000, log));
-      rows.push(...(await measureIdleRoles(bootstrap, paths, ["audit", "email", "slack", "all"], settings.idleSettleMs, log)));
+      for (const launcher of [bunBinary, deno]) {
+        rows.push(...(await measureIdleRoles(bootstrap, paths, ["audit", "email", "slack", "all"], settings.idleSettleMs, log, launcher)));
+      }
     });
   }
 
@@ -109,7 +112,7 @@ try {
     rows.push({ system: "librdkafka rdkafka_performance (C)", workload: "5. produce", figure: "throughput (the ceiling)", value: ceiling, unit: "msgs/s", better: "higher", key: "w5" });
   }
 
-  let audit: { ours: AuditResult; python: AuditResult } | undefined;
+  let audit: ResultsInput["audit"] | undefined;
   if (selected.has(2)) {
     const preloadRate = await phase("2. preload", async () => {
       const perSecond = await preloadTaskCreated(bootstrap, "task-events", settings.auditEvents);
@@ -123,7 +126,14 @@ try {
       const python = await measurePythonAudit(bootstrap, paths, "task-events", settings.pythonAuditEvents, settings.pythonAuditSeconds, log);
       return { ours, python };
     });
-    rows.push(...auditRows(audit.ours, audit.python));
+    // A phase of its own: the Bun binary's and the spec's logs are deleted and flushed first, as the preload
+    // was before theirs.
+    audit.deno = await phase("2. audit, Deno", async () => {
+      // The same preloaded events: the audit-log group goes back to where it was before the Bun binary read them.
+      await rewindGroup(bootstrap, "audit-log", "task-events", settings.partitions);
+      return measureOurAudit(bootstrap, paths, settings.auditEvents, log, deno);
+    });
+    rows.push(...auditRows([audit.ours, audit.deno, audit.python]));
   }
 
   // Before workload 1, so that the audit-log group, which workload 2 left at the end of task-events, does
@@ -138,11 +148,11 @@ try {
 
   const http: HttpLoadResult[] = [];
   if (selected.has(1)) {
-    for (const system of [oursApi, oursApiLinger5, nodePeer, nodePeerLinger1, pythonConfirmed, pythonSpec]) {
+    for (const system of [oursApi, denoApi, oursApiLinger5, nodePeer, nodePeerLinger1, pythonConfirmed, pythonSpec]) {
       http.push(
         await phase(`1. ${system.label}`, () =>
           measureHttpSystem(system, bootstrap, paths, {
-            concurrencies: system.experiment?.concurrencies ?? settings.concurrencies,
+            concurrencies: system.concurrencies ?? settings.concurrencies,
             seconds: settings.seconds,
             warmupSeconds: settings.warmupSeconds,
             idleSettleMs: settings.idleSettleMs,

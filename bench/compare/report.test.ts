@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { ratioToOurs, type Row } from "./report.ts";
+import { markdownBesideOurs, ratioToOurs, type Row } from "./report.ts";
 import { evaluateTargets } from "./results.ts";
-import { nodePeer, oursApi, pythonConfirmed } from "./systems.ts";
+import { deno, nodePeer, oursApi, pythonConfirmed } from "./systems.ts";
 
 const row = (system: string, key: string, value: number, better: Row["better"], ours = false): Row => ({
   system,
@@ -29,12 +29,44 @@ describe("ratio to ours", () => {
   });
 });
 
+describe("one system beside ours", () => {
+  const rows = [
+    row(oursApi.label, "rps", 2000, "higher", true),
+    row(deno.label, "rps", 1000, "higher"),
+    row(oursApi.label, "rss", 50, "lower", true),
+    row(deno.label, "rss", 75, "lower"),
+    row(oursApi.label, "p99", 4, "lower", true),
+  ];
+  const figures = [
+    { key: "rps", name: "throughput" },
+    { key: "rss", name: "RSS" },
+    { key: "p99", name: "p99" },
+  ];
+
+  test("gives its value, ours and the ratio to ours per figure, leaving out a figure it lacks", () => {
+    expect(markdownBesideOurs(rows, deno.label, figures)).toBe(
+      [
+        "| figure | agent-events on Deno (from source) | agent-events (Bun binary) | ratio to ours |",
+        "|---|---:|---:|---:|",
+        "| throughput | 1,000 | 2,000 | 2.00× |",
+        "| RSS | 75.0 | 50.0 | 1.50× |",
+      ].join("\n"),
+    );
+  });
+
+  test("is left out when the system has none of the figures", () => {
+    expect(markdownBesideOurs(rows, nodePeer.label, figures)).toBeUndefined();
+  });
+});
+
 describe("targets", () => {
   const c64 = (system: string, rps: number) => row(system, "w1-c64-rps", rps, "higher", system === oursApi.label);
   const rows = [
     c64(oursApi.label, 24_000),
     c64(pythonConfirmed.label, 4_000),
     c64(nodePeer.label, 20_000),
+    // Deno's rows are in no target: the ratios below are to the Bun binary's 24,000 alone.
+    c64(deno.label, 48_000),
     row(oursApi.label, "w1-c64-p99", 30, "lower", true),
     row(oursApi.label, "w3-p99", 12, "lower", true),
   ];

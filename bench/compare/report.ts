@@ -54,6 +54,27 @@ export function markdownTable(rows: readonly Row[]): string {
   return lines.join("\n");
 }
 
+/**
+ * One system beside ours, a line per figure (by key): its value, ours and the ratio to ours. Figures either
+ * lacks are left out; undefined when none is left.
+ */
+export function markdownBesideOurs(
+  rows: readonly Row[],
+  system: string,
+  figures: ReadonlyArray<{ key: string; name: string }>,
+): string | undefined {
+  const pairs = figures.flatMap(({ key, name }) => {
+    const theirs = rows.find((r) => r.key === key && r.system === system);
+    const ours = rows.find((r) => r.key === key && r.ours);
+    return theirs && ours ? [{ name, theirs, ours }] : [];
+  });
+  if (pairs.length === 0) return undefined;
+  const lines = pairs.map(
+    ({ name, theirs, ours }) => `| ${name} | ${formatValue(theirs.value, theirs.unit)} | ${formatValue(ours.value, ours.unit)} | ${formatRatio(ratioToOurs(rows, theirs))} |`,
+  );
+  return [`| figure | ${system} | ${pairs[0]!.ours.system} | ratio to ours |`, "|---|---:|---:|---:|", ...lines].join("\n");
+}
+
 export function markdownTargets(targets: readonly Target[]): string {
   const lines = ["| target | goal | measured | result |", "|---|---|---:|---|"];
   for (const t of targets) lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? "met" : "**missed**"}: ${t.margin} |`);

@@ -4,8 +4,19 @@ import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { BENCH_JVM_OPTS } from "../support/broker.ts";
 import { renderChart, type Panel } from "./chart.ts";
-import { formatRatio, formatValue, markdownTable, markdownTargets, type Row, type Target } from "./report.ts";
-import { nodePeer, nodePeerLinger1, oursApi, oursApiLinger5, PYTHON, pythonConfirmed, pythonSpec } from "./systems.ts";
+import { formatRatio, formatValue, markdownBesideOurs, markdownTable, markdownTargets, type Row, type Target } from "./report.ts";
+import {
+  deno,
+  nodePeer,
+  nodePeerLinger1,
+  oursApi,
+  oursApiLinger5,
+  PYTHON,
+  PYTHON_AUDIT,
+  pythonConfirmed,
+  pythonSpec,
+  type Paths,
+} from "./systems.ts";
 import type { AuditResult } from "./workloads/audit.ts";
 import type { EndToEndResult } from "./workloads/end-to-end.ts";
 import type { Intruder } from "./support/contention.ts";
@@ -43,7 +54,7 @@ export function evaluateTargets(rows: readonly Row[]): Target[] {
     ratioTarget(
       "2. audit throughput vs the spec's audit agent",
       find(rows, "w2-rate", oursApi.label),
-      find(rows, "w2-rate", "Python spec audit agent"),
+      find(rows, "w2-rate", PYTHON_AUDIT),
       20,
     ),
     limitTarget("3. end-to-end p99 (request → audit line)", find(rows, "w3-p99", oursApi.label), 50, "ms"),
@@ -64,7 +75,7 @@ function run(cmd: string[]): string {
 const ROOT = resolve(import.meta.dir, "../..");
 
 /** What was measured: the commit the binary was built from (and whether src/ differed), and each runtime. */
-export function describeSoftware(node: string): string {
+export function describeSoftware(paths: Paths): string {
   const python = run([
     PYTHON,
     "-c",
@@ -81,7 +92,8 @@ export function describeSoftware(node: string): string {
   return [
     build,
     `Bun ${Bun.version}`,
-    `Node ${run([node, "--version"])} with @confluentinc/kafka-javascript 1.10.1 (librdkafka 2.15.1), Hono 4.13.19, @hono/node-server 2.1.9`,
+    `Deno ${/deno (\S+)\)/.exec(run([...deno.command(paths), "--version"]))?.[1] ?? "?"}`,
+    `Node ${run([paths.node, "--version"])} with @confluentinc/kafka-javascript 1.10.1 (librdkafka 2.15.1), Hono 4.13.19, @hono/node-server 2.1.9`,
     python,
     run(["wrk", "--version"]).replace(/ Copyright.*/, ""),
   ].join("; ");
@@ -97,7 +109,8 @@ export interface ResultsInput {
   loadAfter: string;
   phaseSeconds: Record<string, number>;
   http: HttpLoadResult[];
-  audit: { ours: AuditResult; python: AuditResult };
+  /** Deno's is missing from runs before it was measured. */
+  audit: { ours: AuditResult; python: AuditResult; deno?: AuditResult };
   e2e: EndToEndResult;
   /** CPU used by processes outside the run while it ran. */
   intruders: Intruder[];
@@ -112,6 +125,35 @@ function stealText(steal: Record<string, number> | undefined): string {
   const total = Object.values(steal).reduce((a, b) => a + b, 0);
   const worst = Object.entries(steal).sort((a, b) => b[1] - a[1])[0];
   return worst && worst[1] >= 1 ? `${total.toFixed(1)} s in all, ${worst[1].toFixed(1)} s during ${worst[0]}` : `${total.toFixed(1)} s in all`;
+}
+
+/** The figures results.md sets Deno beside the Bun binary by. */
+const DENO_FIGURES = [
+  { key: "w1-c64-rps", name: "1. POST /tasks, c=64: throughput" },
+  { key: "w2-rate", name: "2. audit: throughput" },
+  { key: "w4-api-idle", name: "4. api role: RSS idle" },
+  { key: "w4-audit-idle", name: "4. audit role: RSS idle" },
+  { key: "w4-api-start", name: "4. api role: start-up (spawn → /readyz 200)" },
+  { key: "w4-audit-start", name: "4. audit role: start-up (spawn → /readyz 200)" },
+];
+
+function denoSection(rows: readonly Row[]): string {
+  const table = markdownBesideOurs(rows, deno.label, DENO_FIGURES);
+  if (!table) return "";
+  return `
+## Deno beside the Bun binary
+
+The same sources, run by Deno through \`scripts/agent-events-deno\`, in the same run as the binary and in no target.
+Ratio to ours as above: above 1, the Bun binary is better. Start-up is a warm start: Deno had type-stripped the
+sources into its cache before the run.
+
+${table}
+`;
+}
+
+function denoAuditDetail(deno: AuditResult | undefined): string {
+  if (!deno) return "";
+  return ` Deno, after the audit-log group was moved back to the start of task-events, made the same ${deno.events.toLocaleString("en-US")} events durable (${deno.lines.toLocaleString("en-US")} lines on disk) in ${deno.seconds.toFixed(1)} s.`;
 }
 
 export function resultsMarkdown(input: ResultsInput): string {
@@ -153,7 +195,7 @@ ${input.targets.some((t) => !t.met) ? "\nWhere a target is missed, [README.md](R
 ${markdownTable(input.rows)}
 
 ![throughput, latency and memory](results.svg)
-
+${denoSection(input.rows)}
 ## Details
 
 Workload 1: wrk, one thread, ${s.seconds} s per concurrency after a ${s.warmupSeconds} s warm-up at c=16. CPU per request is the CPU time (user + system, from /proc) the process used during the run divided by the requests answered.
@@ -162,21 +204,22 @@ Workload 1: wrk, one thread, ${s.seconds} s per concurrency after a ${s.warmupSe
 |---|---:|---:|---:|---:|---|---:|---:|
 ${cpuRows.join("\n")}
 
-- Workload 2: ours made ${input.audit.ours.events.toLocaleString("en-US")} events durable (${input.audit.ours.lines.toLocaleString("en-US")} lines on disk) in ${input.audit.ours.seconds.toFixed(1)} s, from the first durable event to the last. The spec's agent wrote ${input.audit.python.events.toLocaleString("en-US")} lines in ${input.audit.python.seconds.toFixed(1)} s (bounded at ${s.pythonAuditEvents.toLocaleString("en-US")} events or ${s.pythonAuditSeconds} s). Ours fsyncs every batch before committing it; the spec's agent never fsyncs, so a line it has committed can still be lost.
+- Workload 2: ours made ${input.audit.ours.events.toLocaleString("en-US")} events durable (${input.audit.ours.lines.toLocaleString("en-US")} lines on disk) in ${input.audit.ours.seconds.toFixed(1)} s, from the first durable event to the last. The spec's agent wrote ${input.audit.python.events.toLocaleString("en-US")} lines in ${input.audit.python.seconds.toFixed(1)} s (bounded at ${s.pythonAuditEvents.toLocaleString("en-US")} events or ${s.pythonAuditSeconds} s). Ours fsyncs every batch before committing it; the spec's agent never fsyncs, so a line it has committed can still be lost.${denoAuditDetail(input.audit.deno)}
 - Workload 3: ${input.e2e.requests.toLocaleString("en-US")} requests sent at ${input.e2e.achievedRate.toFixed(0)}/s, ${input.e2e.httpFailures} failed, ${input.e2e.matched.toLocaleString("en-US")} matched to audit lines. Request → audit line: p50 ${input.e2e.delayP50Ms} ms, p99 ${input.e2e.delayP99Ms} ms, max ${input.e2e.delayMaxMs} ms (logged_at has millisecond resolution). HTTP response: p50 ${input.e2e.responseP50Ms.toFixed(2)} ms, p99 ${input.e2e.responseP99Ms.toFixed(2)} ms.
 `;
 }
 
-/** One colour per system across the panels: ours in blues, Node green, Python in oranges and grey. */
+/** One colour per system across the panels: ours in blues, Deno violet, Node green, Python in oranges and grey. */
 export const SERIES_COLORS: Record<string, string> = {
   [oursApi.label]: "#2563eb",
   [oursApiLinger5.label]: "#93c5fd",
+  [deno.label]: "#7c3aed",
   "agent-events producer (library, Bun)": "#1e3a8a",
   [nodePeer.label]: "#16a34a",
   [nodePeerLinger1.label]: "#86efac",
   [pythonConfirmed.label]: "#ea580c",
   [pythonSpec.label]: "#9ca3af",
-  "Python spec audit agent": "#b45309",
+  [PYTHON_AUDIT]: "#b45309",
   "librdkafka rdkafka_performance (C)": "#374151",
 };
 

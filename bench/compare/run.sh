@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks agent-events beside the spec's Python service and Node with Confluent's client, on one local
-# Kafka broker (see bench/README.md). Installs what is missing, builds the binary, runs every workload one
-# system at a time, writes bench/results.md and bench/results.svg and prints the table.
+# Benchmarks agent-events (the Bun binary, and Deno from source beside it) beside the spec's Python service
+# and Node with Confluent's client, on one local Kafka broker (see bench/README.md). Installs what is missing,
+# builds the binary, runs every workload one system at a time, writes bench/results.md and bench/results.svg
+# and prints the table.
 #
 #   bash bench/compare/run.sh
 #
@@ -35,8 +36,9 @@ node_bin=$(command -v node || true)
 node_major=$([ -n "$node_bin" ] && "$node_bin" -p 'process.versions.node.split(".")[0]' || echo 0)
 [ "$node_major" -ge 20 ] || { log "Node 20 or later is needed for the Node peer (found: ${node_bin:-none})"; exit 1; }
 
-# --- Bun, librdkafka (and rdkafka_performance), the broker jars, our binary ----------------------------
+# --- Bun, Deno, librdkafka (and rdkafka_performance), the broker jars, our binary ----------------------
 source scripts/prepare.sh
+bash scripts/ensure-deno.sh >/dev/null
 lib=$(bash scripts/build-librdkafka.sh)
 bash scripts/fetch-kafka.sh >/dev/null
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -x dist/agent-events ]; then
@@ -45,6 +47,9 @@ else
   log "building dist/agent-events"
   binary=$(bash scripts/build-binary.sh)
 fi
+# Deno type-strips the sources into its cache (DENO_DIR) on their first run: done here, so that the start-up
+# the run measures is a warm one, as the binary's is.
+bash scripts/agent-events-deno --version >/dev/null
 
 # --- The Node peer: Confluent's addon builds from source against Debian's libraries (~2 min, cached) ---
 if ! (cd "$here/node-peer" && "$node_bin" -e 'require("@confluentinc/kafka-javascript")' >/dev/null 2>&1); then

@@ -7,6 +7,7 @@ import { freePort, httpOk, Service } from "./support/processes.ts";
 export const PYTHON = "/usr/bin/python3";
 const PYTHON_PEER = join(import.meta.dir, "python-peer");
 const NODE_PEER = join(import.meta.dir, "node-peer");
+const DENO_LAUNCHER = join(import.meta.dir, "../../scripts/agent-events-deno");
 
 export interface Paths {
   binary: string;
@@ -20,8 +21,10 @@ export interface HttpSystem {
   ours?: boolean;
   /** What start-up time is measured to. */
   readyProbe: "readyz" | "first request";
-  /** A configuration experiment: only workload 1, at these concurrencies, and in no target. */
-  experiment?: { concurrencies: number[] };
+  /** Only these concurrencies, instead of every one. */
+  concurrencies?: number[];
+  /** A configuration experiment: only workload 1, and in no target. */
+  experiment?: boolean;
   start(bootstrap: string, paths: Paths): Promise<{ service: Service; url: string }>;
 }
 
@@ -54,32 +57,59 @@ export function waitReady(service: Service, url: string, probe: HttpSystem["read
   );
 }
 
+/** How our program is started: the binary measured against the peers, or the same sources on Deno. */
+export interface Launcher {
+  /** Names its log files. */
+  id: string;
+  /** The system's name in the results. */
+  label: string;
+  /** Set on the Bun binary: the reference every ratio is taken to. */
+  ours?: boolean;
+  command(paths: Paths): string[];
+}
+
+export const bunBinary: Launcher = { id: "ours", label: "agent-events (Bun binary)", ours: true, command: (paths) => [paths.binary] };
+// The script execs deno, so the pid measured is deno's, not a shell's.
+export const deno: Launcher = { id: "deno", label: "agent-events on Deno (from source)", command: () => ["bash", DENO_LAUNCHER] };
+
+export interface OursOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+  launcher?: Launcher;
+}
+
 export function startOurs(
   role: string,
   bootstrap: string,
   paths: Paths,
   port: number,
-  dataDir = tempDir(role),
-  extraEnv: Record<string, string> = {},
+  { dataDir = tempDir(role), env = {}, launcher = bunBinary }: OursOptions = {},
 ): Service {
   return new Service(
-    `agent-events --role=${role}`,
-    [paths.binary, `--role=${role}`],
-    { KAFKA_BOOTSTRAP_SERVERS: bootstrap, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port), DATA_DIR: dataDir, ...extraEnv },
-    join(paths.logDir, `ours-${role}-${port}.log`),
+    `${launcher.label} --role=${role}`,
+    [...launcher.command(paths), `--role=${role}`],
+    { KAFKA_BOOTSTRAP_SERVERS: bootstrap, HTTP_HOST: "127.0.0.1", HTTP_PORT: String(port), DATA_DIR: dataDir, ...env },
+    join(paths.logDir, `${launcher.id}-${role}-${port}.log`),
   );
 }
 
-export const oursApi: HttpSystem = {
-  id: "ours",
-  label: "agent-events (Bun binary)",
-  ours: true,
-  readyProbe: "readyz",
-  async start(bootstrap, paths) {
-    const port = await freePort();
-    return { service: startOurs("api", bootstrap, paths, port), url: `http://127.0.0.1:${port}` };
-  },
-};
+function ourApi(launcher: Launcher, concurrencies?: number[]): HttpSystem {
+  return {
+    id: launcher.id,
+    label: launcher.label,
+    ours: launcher.ours,
+    readyProbe: "readyz",
+    concurrencies,
+    async start(bootstrap, paths) {
+      const port = await freePort();
+      return { service: startOurs("api", bootstrap, paths, port, { launcher }), url: `http://127.0.0.1:${port}` };
+    },
+  };
+}
+
+export const oursApi = ourApi(bunBinary);
+/** Beside the Bun binary at the top concurrency only, in no target: what the runtime alone is worth. */
+export const denoApi = ourApi(deno, [64]);
 
 /**
  * Configuration experiments at c=64 only, in no target. The api role sets linger.ms=1 (librdkafka's default
@@ -90,20 +120,22 @@ export const oursApiLinger5: HttpSystem = {
   id: "ours-linger-5",
   label: "agent-events, KAFKA_LINGER_MS=5 (experiment)",
   readyProbe: "readyz",
-  experiment: { concurrencies: [64] },
+  concurrencies: [64],
+  experiment: true,
   async start(bootstrap, paths) {
     const port = await freePort();
-    const service = startOurs("api", bootstrap, paths, port, tempDir("api-linger-5"), { KAFKA_LINGER_MS: "5" });
+    const service = startOurs("api", bootstrap, paths, port, { dataDir: tempDir("api-linger-5"), env: { KAFKA_LINGER_MS: "5" } });
     return { service, url: `http://127.0.0.1:${port}` };
   },
 };
 
-function nodeApi(id: string, label: string, extraEnv: Record<string, string>, experiment?: HttpSystem["experiment"]): HttpSystem {
+function nodeApi(id: string, label: string, extraEnv: Record<string, string>, experiment?: { concurrencies: number[] }): HttpSystem {
   return {
     id,
     label,
     readyProbe: "first request",
-    experiment,
+    concurrencies: experiment?.concurrencies,
+    experiment: experiment !== undefined,
     async start(bootstrap, paths) {
       const port = await freePort();
       const service = new Service(
@@ -154,6 +186,8 @@ export const pythonSpec = pythonApi(
 );
 
 export const PEER_TOPICS = ["bench-node-task-events", "bench-pyc-task-events", "bench-py-task-events"];
+
+export const PYTHON_AUDIT = "Python spec audit agent";
 
 export function startPythonAudit(bootstrap: string, paths: Paths, topic: string, group: string, logDir: string): Service {
   return new Service(

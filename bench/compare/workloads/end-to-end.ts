@@ -10,7 +10,7 @@ import { brokerGcPauses } from "../support/broker-gc.ts";
 import { runFixedRate } from "../support/fixed-rate.ts";
 import { freePort, httpOk, rssMb, RssSampler, sleep } from "../support/processes.ts";
 import { percentile } from "../support/stats.ts";
-import { startOurs, tempDir, type Paths } from "../systems.ts";
+import { bunBinary, startOurs, tempDir, type Paths } from "../systems.ts";
 
 const PREFIX = "e2e-";
 
@@ -85,7 +85,10 @@ export async function measureEndToEnd(
   const auditPort = await freePort();
   const auditUrl = `http://127.0.0.1:${auditPort}`;
   // BENCH_E2E_AUDIT_LOG_LEVEL=debug logs each batch the audit agent writes, to tell fetch gaps from slow fsyncs.
-  const audit = startOurs("audit", bootstrap, paths, auditPort, auditDir, { LOG_LEVEL: process.env.BENCH_E2E_AUDIT_LOG_LEVEL ?? "info" });
+  const audit = startOurs("audit", bootstrap, paths, auditPort, {
+    dataDir: auditDir,
+    env: { LOG_LEVEL: process.env.BENCH_E2E_AUDIT_LOG_LEVEL ?? "info" },
+  });
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = startOurs("api", bootstrap, paths, apiPort);
@@ -145,7 +148,7 @@ export async function measureEndToEnd(
 }
 
 export function endToEndRows(r: EndToEndResult): Row[] {
-  const base = { system: "agent-events (Bun binary)", ours: true, workload: `3. end to end, ${r.rate} req/s for ${r.seconds} s` };
+  const base = { system: bunBinary.label, ours: true, workload: `3. end to end, ${r.rate} req/s for ${r.seconds} s` };
   const matched = `${r.matched.toLocaleString("en-US")} of ${r.requests.toLocaleString("en-US")} matched`;
   return [
     { ...base, figure: "request → audit line, p50", note: matched, value: r.delayP50Ms, unit: "ms", better: "lower", key: "w3-p50" },
