@@ -52,6 +52,28 @@ function commandLine(launcher: Launcher): void {
       expect(run(launcher, ["--role", "nope"]).err).toContain('unknown role "nope"');
     });
 
+    test("bad requests get 4xx with a JSON body listing every problem, before any broker is reached", async () => {
+      const api = new AgentProcess(
+        ["--role=api"],
+        { KAFKA_BOOTSTRAP_SERVERS: "127.0.0.1:1", DATA_DIR: mkdtempSync(join(tmpdir(), "agent-events-bad-requests-")) },
+        { launcher },
+      );
+      try {
+        const url = await api.listening();
+        const post = (body: string, contentType = "application/json") =>
+          fetch(`${url}/tasks`, { method: "POST", headers: { "Content-Type": contentType }, body });
+        const invalid = await post(JSON.stringify({ title: "", priority: 9 }));
+        expect(invalid.status).toBe(400);
+        const { problems } = (await invalid.json()) as { problems: Array<{ path: string; message: string }> };
+        expect(problems.map((problem) => problem.path).sort()).toEqual(["owner_id", "priority", "title"]);
+        expect((await post("{not json")).status).toBe(400);
+        expect((await post("hello", "text/plain")).status).toBe(415);
+        expect((await fetch(`${url}/tasks`, { method: "PUT" })).status).toBe(405);
+      } finally {
+        await api.kill("SIGKILL");
+      }
+    });
+
     test("bad configuration stops start-up with status 2, listing every problem, and starts nothing", () => {
       const { code, err } = run(launcher, ["--role=api"], { HTTP_PORT: "http", KAFKA_TOPIC_PARTITIONS: "-1", SMTP_SECURE: "perhaps" });
       expect(code).toBe(2);
