@@ -148,6 +148,11 @@ Ratio to ours as above: above 1, the Bun binary is better. Start-up is a warm st
 sources into its cache before the run.
 
 ${table}
+
+Where Deno is slower, its time goes to serving HTTP (\`Deno.serve\` and Hono's objects), to FFI calls and
+memory reads through a wrapper per symbol, and, in the audit role, to hashing each line through
+\`node:crypto\`: [README.md](README.md) ("Deno: where its time goes") has each part's cost on both
+runtimes, measured by \`bash bench/runtime-parts.sh\`.
 `;
 }
 
