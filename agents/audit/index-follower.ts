@@ -56,7 +56,7 @@ export class IndexFollower {
       this.worker = new Worker(entry, { type: "module" });
       // The index is a convenience beside the log: it must never keep a stopped process alive. (Deno's workers
       // have no unref; there main.ts's process.exit ends them.)
-      (this.worker as { unref?(): void }).unref?.();
+      this.worker.unref?.();
       this.worker.addEventListener("message", (event: MessageEvent<FromIndexWorker>) => this.heard(event.data));
       this.worker.addEventListener("error", (event) => this.logger.warn({ reason: event.message }, "trace index worker failed; the audit log is unaffected"));
       this.unsent = [{ kind: "start", dir: this.dir }];
